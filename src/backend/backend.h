@@ -1,0 +1,96 @@
+/* backend.h - the private backend interface (ggml-backend-impl habit): one
+ * vtable that the CPU and CUDA backends implement and the engine drives.
+ *
+ * Rules every implementation keeps (ARCHITECTURE.md, "Rules for the
+ * asynchronous engine"):
+ *  - *_async calls enqueue and return before the work is done.
+ *  - Work on one stream runs in FIFO order; an event recorded on a stream is
+ *    signalled when the stream reaches it.
+ *  - event_wait blocks (no sleep-and-poll) until the event is signalled or
+ *    the absolute deadline (odeon__now() seconds) passes, then returns
+ *    ODEON_E_TIMEOUT with a message naming what was waited for.
+ *  - An error in queued work is sticky on its stream: later waits on that
+ *    stream's events return it (with the stage named in the message).
+ *  - stream_destroy drains or discards queued work and joins any thread the
+ *    stream owns, within the backend's deadline; nothing outlives it.
+ */
+#ifndef ODEON_BACKEND_BACKEND_H
+#define ODEON_BACKEND_BACKEND_H
+
+#include <stddef.h>
+
+#include "core/kernel_args.h"
+#include "odeon.h"
+
+typedef struct odeon__backend odeon__backend;
+typedef struct odeon__stream odeon__stream;
+typedef struct odeon__event odeon__event;
+typedef struct odeon__module odeon__module;
+
+/* Source of a kernel to compile: the generated translation unit plus the
+ * core headers it includes (embedded in the library at build time). */
+typedef struct odeon__kernel_source {
+  const char *text;   /* the generated source */
+  const char *name;   /* a short name for messages and cache files */
+  int real_bytes;     /* 4 or 8 */
+} odeon__kernel_source;
+
+typedef struct odeon__backend_ops {
+  const char *name; /* "cpu", "cuda" */
+  void (*destroy)(odeon__backend *be);
+
+  /* device information and memory */
+  int (*mem_info)(odeon__backend *be, size_t *free_bytes, size_t *total_bytes);
+  int (*dev_alloc)(odeon__backend *be, size_t bytes, void **ptr);
+  void (*dev_free)(odeon__backend *be, void *ptr);
+  int (*host_alloc)(odeon__backend *be, size_t bytes, void **ptr); /* pinned */
+  void (*host_free)(odeon__backend *be, void *ptr);
+
+  /* streams */
+  int (*stream_create)(odeon__backend *be, odeon__stream **out);
+  int (*stream_destroy)(odeon__backend *be, odeon__stream *s);
+  int (*copy_h2d_async)(odeon__stream *s, void *dst, const void *src,
+                        size_t bytes);
+  int (*copy_d2h_async)(odeon__stream *s, void *dst, const void *src,
+                        size_t bytes);
+  int (*memset_async)(odeon__stream *s, void *dst, int value, size_t bytes);
+  int (*launch_async)(odeon__stream *s, odeon__module *m,
+                      const odeon_kernel_args *args);
+
+  /* events */
+  int (*event_create)(odeon__backend *be, odeon__event **out);
+  void (*event_destroy)(odeon__backend *be, odeon__event *e);
+  int (*event_record)(odeon__event *e, odeon__stream *s);
+  /* 1 = signalled, 0 = pending, negative = the stream's sticky error */
+  int (*event_query)(odeon__event *e);
+  int (*event_wait)(odeon__event *e, double deadline);
+
+  /* kernels: compile (or load from the on-disk cache) and unload */
+  int (*module_load)(odeon__backend *be, const odeon__kernel_source *src,
+                     const char *cache_dir, odeon__module **out);
+  void (*module_unload)(odeon__backend *be, odeon__module *m);
+  int (*module_info)(odeon__module *m, long long info[ODEON_INFO_LEN]);
+} odeon__backend_ops;
+
+struct odeon__backend {
+  const odeon__backend_ops *ops;
+};
+
+/* Monotonic clock in seconds, the time base of every deadline. */
+double odeon__now(void);
+
+/* Constructors (each returns ODEON_E_NODEVICE with a reason when its
+ * hardware or driver is missing). */
+typedef struct odeon__backend_config {
+  int threads;        /* CPU: worker threads, 0 = all cores */
+  size_t mem_budget;  /* CPU: "device memory" budget in bytes, 0 = unlimited */
+  int device;         /* CUDA: device ordinal */
+  double timeout;     /* seconds any single internal wait may take */
+} odeon__backend_config;
+
+int odeon__backend_cpu_create(const odeon__backend_config *cfg,
+                              odeon__backend **out);
+int odeon__backend_cuda_create(const odeon__backend_config *cfg,
+                               odeon__backend **out);
+
+#endif

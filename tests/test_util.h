@@ -1,0 +1,40 @@
+/* test_util.h - helpers shared by the tests: cmocka includes, reading files
+ * from tests/data, and assertions on odeon status codes that print the
+ * library's last-error message when they fail. */
+#ifndef ODEON_TEST_UTIL_H
+#define ODEON_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "odeon.h"
+
+/* Assert that a call returned `expected`, printing the last error if not. */
+#define assert_status(call, expected)                                          \
+  do {                                                                         \
+    int st_ = (call);                                                          \
+    if (st_ != (expected))                                                     \
+      print_error("%s returned %s (%d), expected %s: %s\n", #call,             \
+                  odeon_status_name(st_), st_, odeon_status_name(expected),    \
+                  odeon_last_error());                                         \
+    assert_int_equal(st_, (expected));                                         \
+  } while (0)
+#define assert_ok(call) assert_status((call), ODEON_OK)
+
+/* Assert that the last error message contains a fragment. */
+#define assert_error_contains(fragment)                                        \
+  do {                                                                         \
+    if (!strstr(odeon_last_error(), (fragment)))                               \
+      print_error("last error \"%s\" lacks \"%s\"\n", odeon_last_error(),      \
+                  (fragment));                                                 \
+    assert_non_null(strstr(odeon_last_error(), (fragment)));                   \
+  } while (0)
+
+#endif

@@ -204,6 +204,11 @@ typedef struct odeon_options {
      controller_constants in the docs). */
   double safety, gain_min, gain_max, beta1, beta2, beta3;
   double deadband_min, deadband_max;
+  /* Implicit methods: Newton iteration cap (0 = the method's default, 7 for
+     DIRK, 10 for Radau) and tolerance relative to the error norm (NaN =
+     default, 0.03 for DIRK; must be > 0 when given). */
+  int newton_max_iters;
+  double newton_tol;
 
   /* --- timing --- */
   double t0;            /* 0 */
@@ -225,6 +230,8 @@ typedef struct odeon_options {
   int64_t chunk_runs;    /* 0 = planned from the budget */
   int slots;             /* pipeline depth: 0 = 2 */
   double timeout;        /* seconds any single wait may take: 0 = 600 */
+  const char *devices;   /* CUDA: "0", "0,1" or "all"; NULL = "0" */
+  int block_size;        /* CUDA: threads per block, 0 = occupancy API */
   const char *cache_dir; /* NULL = $ODEON_CACHE_DIR, else $XDG_CACHE_HOME/odeon,
                             else ~/.cache/odeon */
   odeon_progress_fn progress; /* NULL = none */

@@ -1,0 +1,70 @@
+/* write_csv.c - writes a result's saved samples as CSV: header
+ * run,t,<saved states>[,<observables>], one row per run per saved time, runs
+ * in input order, full precision (%.17g for float64, %.9g for float32). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/error.h"
+
+static double element(const odeon_array_view *v, int64_t i) {
+  switch (v->dtype) {
+  case ODEON_DTYPE_F32:
+    return ((const float *)v->data)[i];
+  case ODEON_DTYPE_F64:
+    return ((const double *)v->data)[i];
+  case ODEON_DTYPE_U32:
+    return ((const uint32_t *)v->data)[i];
+  default:
+    return (double)((const int64_t *)v->data)[i];
+  }
+}
+
+int odeon__cli_write_csv(const odeon_result_t *result, const char *path,
+                         int float32) {
+  odeon_array_view state, time, obs;
+  int st = odeon_result_output(result, "state", &state);
+  if (st != ODEON_OK)
+    return st;
+  if ((st = odeon_result_output(result, "time", &time)) != ODEON_OK)
+    return st;
+  int have_obs = odeon_result_output(result, "observables", &obs) == ODEON_OK;
+  odeon_clear_error();
+  if (!state.data || !time.data)
+    return odeon__error(ODEON_E_INVAL,
+                        "csv: the result lives in a file sink; write .npy");
+  /* state: [sample][variable][run] */
+  int64_t ns = state.shape[0], nv = state.shape[1], nr = state.shape[2];
+  int64_t no = have_obs ? obs.shape[1] : 0;
+  FILE *f = path ? fopen(path, "w") : stdout;
+  if (!f)
+    return odeon__error(ODEON_E_IO, "--out %s: cannot open: %s", path,
+                        strerror(errno));
+  const char *fmt = float32 ? ",%.9g" : ",%.17g";
+  fputs("run,t", f);
+  for (int64_t v = 0; v < nv; v++)
+    fprintf(f, ",%s", state.labels ? state.labels[v] : "?");
+  for (int64_t v = 0; v < no; v++)
+    fprintf(f, ",%s", obs.labels ? obs.labels[v] : "?");
+  fputc('\n', f);
+  for (int64_t r = 0; r < nr; r++)
+    for (int64_t s = 0; s < ns; s++) {
+      fprintf(f, "%lld", (long long)r);
+      fprintf(f, ",%.17g", element(&time, s));
+      for (int64_t v = 0; v < nv; v++)
+        fprintf(f, fmt, element(&state, (s * nv + v) * nr + r));
+      for (int64_t v = 0; v < no; v++)
+        fprintf(f, fmt, element(&obs, (s * no + v) * nr + r));
+      fputc('\n', f);
+    }
+  int bad = ferror(f);
+  if (path)
+    bad |= fclose(f) != 0;
+  else
+    bad |= fflush(f) != 0;
+  if (bad)
+    return odeon__error(ODEON_E_IO, "--out %s: write failed: %s",
+                        path ? path : "<stdout>", strerror(errno));
+  return ODEON_OK;
+}

@@ -1,0 +1,258 @@
+/* cuda_backend.c - the CUDA backend's device, context and memory: opening the
+ * device through the driver API, device and pinned host allocation, and the
+ * vtable that ties streams, events and modules together. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/cuda/cuda_internal.h"
+#include "backend/cuda/nvrtc.h"
+#include "util/error.h"
+
+static odeon__cuda_backend *cb(odeon__backend *be) {
+  return (odeon__cuda_backend *)be;
+}
+
+int odeon__cuda_bind(odeon__cuda_backend *be) {
+  odeon__CUresult r = be->api->cuCtxSetCurrent(be->ctx);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(be->api, r, "cuCtxSetCurrent(primary context)");
+  return ODEON_OK;
+}
+
+static void cuda_destroy(odeon__backend *base) {
+  if (!base)
+    return;
+  odeon__cuda_backend *be = cb(base);
+  odeon__CUresult r = be->api->cuDevicePrimaryCtxRelease(be->dev);
+  if (r != ODEON__CUDA_SUCCESS) {
+    /* destroy cannot return a status; the failure is still reported. */
+    odeon__cu_fail(be->api, r, "cuDevicePrimaryCtxRelease");
+    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+  }
+  pthread_mutex_destroy(&be->lock);
+  free(be);
+}
+
+static int cuda_mem_info(odeon__backend *base, size_t *free_bytes,
+                         size_t *total_bytes) {
+  odeon__cuda_backend *be = cb(base);
+  int st = odeon__cuda_bind(be);
+  if (st)
+    return st;
+  size_t f = 0, t = 0;
+  odeon__CUresult r = be->api->cuMemGetInfo(&f, &t);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(be->api, r, "cuMemGetInfo");
+  if (free_bytes)
+    *free_bytes = f;
+  if (total_bytes)
+    *total_bytes = t;
+  return ODEON_OK;
+}
+
+static int cuda_dev_alloc(odeon__backend *base, size_t bytes, void **ptr) {
+  odeon__cuda_backend *be = cb(base);
+  *ptr = NULL;
+  if (bytes == 0)
+    return ODEON_OK;
+  int st = odeon__cuda_bind(be);
+  if (st)
+    return st;
+  odeon__CUdeviceptr p = 0;
+  odeon__CUresult r = be->api->cuMemAlloc(&p, bytes);
+  if (r != ODEON__CUDA_SUCCESS) {
+    char what[96];
+    snprintf(what, sizeof what, "cuMemAlloc(%zu bytes)", bytes);
+    /* CUDA_ERROR_OUT_OF_MEMORY becomes ODEON_E_NOMEM: the engine shrinks
+       the chunk and tries again. */
+    return odeon__cu_fail(be->api, r, what);
+  }
+  *ptr = (void *)(uintptr_t)p;
+  return ODEON_OK;
+}
+
+static void report_free_failure(odeon__cuda_backend *be, odeon__CUresult r,
+                                const char *what) {
+  /* A free that fails means a corrupted context; the vtable's free cannot
+     return it, so it is printed rather than lost. */
+  odeon__cu_fail(be->api, r, what);
+  fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+}
+
+static void cuda_dev_free(odeon__backend *base, void *ptr) {
+  odeon__cuda_backend *be = cb(base);
+  if (!ptr || odeon__cuda_bind(be) != ODEON_OK)
+    return;
+  odeon__CUresult r = be->api->cuMemFree((odeon__CUdeviceptr)(uintptr_t)ptr);
+  if (r != ODEON__CUDA_SUCCESS)
+    report_free_failure(be, r, "cuMemFree");
+}
+
+static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
+  odeon__cuda_backend *be = cb(base);
+  *ptr = NULL;
+  if (bytes == 0)
+    return ODEON_OK;
+  int st = odeon__cuda_bind(be);
+  if (st)
+    return st;
+  /* Portable: pinned for every context, so a staging slot can serve any
+     device of a multi-GPU solve. */
+  odeon__CUresult r =
+      be->api->cuMemHostAlloc(ptr, bytes, ODEON__CU_MEMHOSTALLOC_PORTABLE);
+  if (r != ODEON__CUDA_SUCCESS) {
+    char what[96];
+    snprintf(what, sizeof what, "cuMemHostAlloc(%zu bytes, pinned)", bytes);
+    *ptr = NULL;
+    return odeon__cu_fail(be->api, r, what);
+  }
+  return ODEON_OK;
+}
+
+static void cuda_host_free(odeon__backend *base, void *ptr) {
+  odeon__cuda_backend *be = cb(base);
+  if (!ptr || odeon__cuda_bind(be) != ODEON_OK)
+    return;
+  odeon__CUresult r = be->api->cuMemFreeHost(ptr);
+  if (r != ODEON__CUDA_SUCCESS)
+    report_free_failure(be, r, "cuMemFreeHost");
+}
+
+static const odeon__backend_ops cuda_ops = {
+    .name = "cuda",
+    .destroy = cuda_destroy,
+    .mem_info = cuda_mem_info,
+    .dev_alloc = cuda_dev_alloc,
+    .dev_free = cuda_dev_free,
+    .host_alloc = cuda_host_alloc,
+    .host_free = cuda_host_free,
+    .stream_create = odeon__cuda_stream_create,
+    .stream_destroy = odeon__cuda_stream_destroy,
+    .copy_h2d_async = odeon__cuda_copy_h2d,
+    .copy_d2h_async = odeon__cuda_copy_d2h,
+    .memset_async = odeon__cuda_memset,
+    .launch_async = odeon__cuda_launch,
+    .event_create = odeon__cuda_event_create,
+    .event_destroy = odeon__cuda_event_destroy,
+    .event_record = odeon__cuda_event_record,
+    .event_query = odeon__cuda_event_query,
+    .event_wait = odeon__cuda_event_wait,
+    .module_load = odeon__cuda_module_load,
+    .module_unload = odeon__cuda_module_unload,
+    .module_info = odeon__cuda_module_info,
+};
+
+int odeon__backend_is_cuda(const odeon__backend *be) {
+  return be && be->ops == &cuda_ops;
+}
+
+const odeon__cuda_device_info *odeon__cuda_device(const odeon__backend *be) {
+  return &((const odeon__cuda_backend *)be)->info;
+}
+
+const odeon__cuda_api *odeon__cuda_backend_api(const odeon__backend *be) {
+  return ((const odeon__cuda_backend *)be)->api;
+}
+
+static int device_attr(const odeon__cuda_api *api, odeon__CUdevice dev,
+                       int attr, const char *name, int *value) {
+  odeon__CUresult r = api->cuDeviceGetAttribute(value, attr, dev);
+  if (r != ODEON__CUDA_SUCCESS) {
+    char what[128];
+    snprintf(what, sizeof what, "cuDeviceGetAttribute(%s)", name);
+    return odeon__cu_fail(api, r, what);
+  }
+  return ODEON_OK;
+}
+
+/* Read the device's name and capability into info. */
+static int device_facts(const odeon__cuda_api *api, odeon__CUdevice dev,
+                        odeon__cuda_device_info *info) {
+  odeon__CUresult r =
+      api->cuDeviceGetName(info->name, (int)sizeof info->name, dev);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(api, r, "cuDeviceGetName");
+  int st =
+      device_attr(api, dev, ODEON__CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                  "COMPUTE_CAPABILITY_MAJOR", &info->cc_major);
+  if (!st)
+    st = device_attr(api, dev,
+                     ODEON__CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+                     "COMPUTE_CAPABILITY_MINOR", &info->cc_minor);
+  if (!st)
+    st = device_attr(api, dev, ODEON__CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                     "MULTIPROCESSOR_COUNT", &info->sm_count);
+  if (st)
+    return st;
+  snprintf(info->arch, sizeof info->arch, "sm_%d%d", info->cc_major,
+           info->cc_minor);
+  info->driver_version = api->driver_version;
+  return ODEON_OK;
+}
+
+int odeon__backend_cuda_create(const odeon__backend_config *cfg,
+                               odeon__backend **out) {
+  if (!out)
+    return odeon__error(ODEON_E_INVAL, "cuda backend: out must not be NULL");
+  *out = NULL;
+  int ordinal = cfg ? cfg->device : 0;
+  int st;
+  const odeon__cuda_api *api = odeon__cuda_api_get(&st);
+  if (!api)
+    return st;
+  int count = 0;
+  odeon__CUresult r = api->cuDeviceGetCount(&count);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(api, r, "cuDeviceGetCount");
+  if (count == 0)
+    return odeon__error(ODEON_E_NODEVICE,
+                        "no CUDA device: the driver (%s, version %d) sees "
+                        "none (check CUDA_VISIBLE_DEVICES)",
+                        api->path, api->driver_version);
+  if (ordinal < 0 || ordinal >= count)
+    return odeon__error(ODEON_E_NODEVICE,
+                        "CUDA device %d does not exist: the driver sees %d "
+                        "device%s (0..%d)",
+                        ordinal, count, count == 1 ? "" : "s", count - 1);
+  odeon__CUdevice dev = 0;
+  r = api->cuDeviceGet(&dev, ordinal);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(api, r, "cuDeviceGet");
+
+  odeon__cuda_backend *be = calloc(1, sizeof *be);
+  if (!be)
+    return odeon__error(ODEON_E_NOMEM, "cuda backend: out of memory");
+  be->base.ops = &cuda_ops;
+  be->api = api;
+  be->ordinal = ordinal;
+  be->dev = dev;
+  be->timeout = cfg && cfg->timeout > 0 ? cfg->timeout : 600.0;
+  const char *bs = getenv("ODEON_CUDA_BLOCK_SIZE");
+  be->block_size = bs && bs[0] ? atoi(bs) : 0;
+  st = device_facts(api, dev, &be->info);
+  if (st) {
+    free(be);
+    return st;
+  }
+  be->info.nvrtc_version = odeon__nvrtc_version(); /* 0 when missing */
+  odeon_clear_error(); /* a missing NVRTC is reported at module_load */
+  /* The primary context is shared with every other user of the device in
+     this process (other solvers, the CUDA runtime), which is what a library
+     should do: one context per device, no context switches. */
+  r = api->cuDevicePrimaryCtxRetain(&be->ctx, dev);
+  if (r != ODEON__CUDA_SUCCESS) {
+    st = odeon__cu_fail(api, r, "cuDevicePrimaryCtxRetain");
+    free(be);
+    return st;
+  }
+  pthread_mutex_init(&be->lock, NULL);
+  st = odeon__cuda_bind(be);
+  if (st) {
+    cuda_destroy(&be->base);
+    return st;
+  }
+  *out = &be->base;
+  return ODEON_OK;
+}

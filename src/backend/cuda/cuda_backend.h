@@ -1,0 +1,44 @@
+/* cuda_backend.h - what the CUDA backend offers beyond the common vtable:
+ * device facts, per-module compile statistics and the raw handles that
+ * benchmarks need to time kernels with CUDA events. */
+#ifndef ODEON_BACKEND_CUDA_CUDA_BACKEND_H
+#define ODEON_BACKEND_CUDA_CUDA_BACKEND_H
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_api.h"
+
+typedef struct odeon__cuda_device_info {
+  char name[256]; /* "NVIDIA H100 80GB HBM3" */
+  int cc_major, cc_minor;
+  char arch[16]; /* "sm_90" */
+  int sm_count;
+  int driver_version; /* 12040 */
+  int nvrtc_version;  /* 12040 */
+} odeon__cuda_device_info;
+
+typedef struct odeon__cuda_module_stats {
+  int from_cache;     /* CUBIN read from the disk cache */
+  double compile_s;   /* NVRTC compile, or cache read */
+  double load_s;      /* cuModuleLoadData + symbol lookups */
+  int registers;      /* per thread */
+  int local_bytes;    /* local memory per thread (spills, stack arrays) */
+  int block_size;     /* threads per block used by launches */
+  int max_block_size; /* the largest the kernel allows */
+} odeon__cuda_module_stats;
+
+/* Facts about the backend's device; be must be a CUDA backend. */
+const odeon__cuda_device_info *odeon__cuda_device(const odeon__backend *be);
+/* The backend's driver table (for benchmarks that time with CUDA events). */
+const odeon__cuda_api *odeon__cuda_backend_api(const odeon__backend *be);
+/* 1 if `be` is a CUDA backend. */
+int odeon__backend_is_cuda(const odeon__backend *be);
+/* The CUDA stream behind an odeon stream. */
+odeon__CUstream odeon__cuda_stream_handle(const odeon__stream *s);
+/* Compile and load statistics of a module. */
+const odeon__cuda_module_stats *
+odeon__cuda_module_stats_get(const odeon__module *m);
+/* Set the block size of a module's later launches (0 = the occupancy
+ * API's choice). Returns ODEON_E_INVAL beyond the kernel's maximum. */
+int odeon__cuda_module_set_block(odeon__module *m, int block_size);
+
+#endif

@@ -1,0 +1,81 @@
+/* cuda_internal.h - the CUDA backend's private structures, shared by its
+ * files (device and memory, streams and events, modules). */
+#ifndef ODEON_BACKEND_CUDA_CUDA_INTERNAL_H
+#define ODEON_BACKEND_CUDA_CUDA_INTERNAL_H
+
+#include <pthread.h>
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_api.h"
+#include "backend/cuda/cuda_backend.h"
+
+typedef struct odeon__cuda_backend {
+  odeon__backend base; /* first: the engine sees an odeon__backend */
+  const odeon__cuda_api *api;
+  int ordinal;
+  odeon__CUdevice dev;
+  odeon__CUcontext ctx; /* the device's primary context, retained */
+  odeon__cuda_device_info info;
+  double timeout; /* seconds an internal wait may take */
+  int block_size; /* 0 = occupancy API; else $ODEON_CUDA_BLOCK_SIZE */
+  int next_lane;  /* trace lanes for streams */
+  pthread_mutex_t lock;
+} odeon__cuda_backend;
+
+struct odeon__stream {
+  odeon__cuda_backend *be;
+  odeon__CUstream handle;
+  int lane;      /* trace lane (a "thread" row in the Chrome trace) */
+  long long seq; /* operations enqueued, names trace slices */
+  int error;     /* sticky: the first failure of an enqueue, or 0 */
+};
+
+struct odeon__event {
+  odeon__cuda_backend *be;
+  odeon__CUevent handle;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  unsigned long long recorded; /* generation of the latest record */
+  unsigned long long done;     /* highest generation whose host func ran */
+  int refs;  /* the owner + pending host funcs; the last one frees */
+  int error; /* sticky status copied from the stream at record time */
+};
+
+struct odeon__module {
+  odeon__CUmodule handle;
+  odeon__CUfunction fn;
+  long long info[ODEON_INFO_LEN];
+  odeon__cuda_module_stats stats;
+  int occupancy_block; /* the occupancy API's block size */
+};
+
+/* Make the backend's context current on the calling thread (driver API
+ * calls act on the thread's current context; engine threads vary). */
+int odeon__cuda_bind(odeon__cuda_backend *be);
+
+/* Wait for an event with the odeon deadline; `what` names the wait in a
+ * timeout message. Used by event_wait and stream_destroy. */
+int odeon__cuda_event_wait_what(odeon__event *e, double deadline,
+                                const char *what);
+
+/* The stream, event and module entry points of the vtable. */
+int odeon__cuda_stream_create(odeon__backend *be, odeon__stream **out);
+int odeon__cuda_stream_destroy(odeon__backend *be, odeon__stream *s);
+int odeon__cuda_copy_h2d(odeon__stream *s, void *dst, const void *src,
+                         size_t bytes);
+int odeon__cuda_copy_d2h(odeon__stream *s, void *dst, const void *src,
+                         size_t bytes);
+int odeon__cuda_memset(odeon__stream *s, void *dst, int value, size_t bytes);
+int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
+                       const odeon_kernel_args *args);
+int odeon__cuda_event_create(odeon__backend *be, odeon__event **out);
+void odeon__cuda_event_destroy(odeon__backend *be, odeon__event *e);
+int odeon__cuda_event_record(odeon__event *e, odeon__stream *s);
+int odeon__cuda_event_query(odeon__event *e);
+int odeon__cuda_event_wait(odeon__event *e, double deadline);
+int odeon__cuda_module_load(odeon__backend *be, const odeon__kernel_source *src,
+                            const char *cache_dir, odeon__module **out);
+void odeon__cuda_module_unload(odeon__backend *be, odeon__module *m);
+int odeon__cuda_module_info(odeon__module *m, long long info[ODEON_INFO_LEN]);
+
+#endif

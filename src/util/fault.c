@@ -1,0 +1,53 @@
+/* fault.c - the fault injection counters (process-wide atomics). */
+#include "util/fault.h"
+
+#include <stdatomic.h>
+
+/* Hits still to pass before the first failure (0 = disarmed), failures left
+   to inject once it is reached, and failures injected so far. */
+static atomic_llong fault_skip[ODEON__FAULT_SITES];
+static atomic_llong fault_left[ODEON__FAULT_SITES];
+static atomic_llong fault_fired[ODEON__FAULT_SITES];
+
+void odeon__fault_arm(odeon__fault_site site, long long nth, long long count) {
+  if ((int)site < 0 || site >= ODEON__FAULT_SITES)
+    return;
+  atomic_store(&fault_left[site], 0);
+  atomic_store(&fault_fired[site], 0);
+  if (nth <= 0 || count <= 0) {
+    atomic_store(&fault_skip[site], 0);
+    return;
+  }
+  atomic_store(&fault_skip[site], nth);
+  atomic_store(&fault_left[site], count);
+}
+
+void odeon__fault_reset(void) {
+  for (int s = 0; s < ODEON__FAULT_SITES; s++)
+    odeon__fault_arm((odeon__fault_site)s, 0, 0);
+}
+
+int odeon__fault_hit(odeon__fault_site site) {
+  if (atomic_load_explicit(&fault_left[site], memory_order_relaxed) <= 0)
+    return 0;
+  /* Count down to the nth hit; from then on consume `count` failures. Each
+     decrement is atomic, so concurrent hits fail exactly `count` times. */
+  if (atomic_load(&fault_skip[site]) > 1 &&
+      atomic_fetch_sub(&fault_skip[site], 1) > 1)
+    return 0;
+  if (atomic_fetch_sub(&fault_left[site], 1) > 0) {
+    atomic_fetch_add(&fault_fired[site], 1);
+    return 1;
+  }
+  return 0;
+}
+
+long long odeon__fault_fired(odeon__fault_site site) {
+  return atomic_load(&fault_fired[site]);
+}
+
+const char *odeon__fault_name(odeon__fault_site site) {
+  static const char *const names[] = {"alloc", "copy", "launch", "event wait",
+                                      "sink write"};
+  return (int)site >= 0 && site < ODEON__FAULT_SITES ? names[site] : "?";
+}

@@ -169,7 +169,9 @@ static const char *closest(const checker *C, const char *s, size_t n,
       if (i < ODEON__FN_COUNT && !odeon__fn_table[i].user_callable)
         continue;
       int dist = odeon__edit_distance(s, n, f, strlen(f), cap);
-      if (dist < best) {
+      /* on a tie prefer a prefix of the typed name ("sinn" -> "sin") */
+      if (dist < best || (dist == best && pick && strlen(f) < n &&
+                          memcmp(f, s, strlen(f)) == 0)) {
         best = dist;
         pick = f;
         pick_len = strlen(f);

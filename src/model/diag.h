@@ -20,9 +20,11 @@ typedef struct odeon__diag {
   const char *origin; /* "model.ode" or "<string>" */
   const char *text;   /* the whole model text */
   size_t text_len;
-  odeon__strbuf msg; /* the first errors, formatted */
-  int count;         /* errors seen (all, also those not formatted) */
-  int status;        /* ODEON_E_PARSE if any syntax error, else E_MODEL */
+  struct odeon__diag_entry *entries; /* formatted errors, in order seen */
+  int n_entries, cap_entries;
+  int nomem;
+  int count;  /* errors seen (all, also those not formatted) */
+  int status; /* ODEON_E_PARSE if any syntax error, else E_MODEL */
 } odeon__diag;
 
 #define ODEON__DIAG_MAX_SHOWN 20

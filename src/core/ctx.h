@@ -20,6 +20,15 @@
 #define ODEON_NDRV_ALLOC                                                       \
   ((ODEON_SYS_N_DRIVERS) > 0 ? 2 * (ODEON_SYS_N_DRIVERS) : 1)
 
+/* Bits of the per-run status word; the same values as ODEON_RUN_* in
+ * odeon.h (kernels do not include it; the host checks they agree). */
+#define ODEON_RUN_DT_MIN_BIT 1u
+#define ODEON_RUN_MAX_STEPS_BIT 2u
+#define ODEON_RUN_NONFINITE_BIT 4u
+#define ODEON_RUN_NEWTON_BIT 8u
+#define ODEON_RUN_SINGULAR_BIT 16u
+#define ODEON_RUN_DRIVER_RANGE_BIT 32u
+
 /* Per-run counters, in the order of kernel_args.counters rows. The names
  * the host shows are in codegen/kernel_source.h (odeon__counter_names). */
 enum odeon_counter_index {
@@ -40,6 +49,7 @@ typedef struct odeon_ctx {
   odeon_real atol, rtol;
   long long cnt[ODEON_N_COUNTERS];
   unsigned int status; /* ODEON_RUN_* bits raised while evaluating */
+  int adaptive;        /* the loop wants error estimates (not "fixed") */
 } odeon_ctx;
 
 /* Evaluate every driver (value and d/dt) at time t into drv[2*N_DRIVERS].
@@ -49,7 +59,7 @@ ODEON_HD static inline void odeon_ctx_drivers(odeon_ctx *cx, double t,
 #if ODEON_SYS_N_DRIVERS > 0
   for (int d = 0; d < ODEON_SYS_N_DRIVERS; d++)
     if (!odeon_spline_eval(cx->drivers, d, t, &drv[2 * d]))
-      cx->status |= 32u; /* ODEON_RUN_DRIVER_RANGE */
+      cx->status |= ODEON_RUN_DRIVER_RANGE_BIT;
 #else
   (void)cx;
   (void)t;

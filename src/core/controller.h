@@ -1,0 +1,230 @@
+/* controller.h - step-size controllers with OrdinaryDiffEq's semantics:
+ * fixed, I (integral), PI, PID (Söderlind's digital filter form) and
+ * Gustafsson's predictive controller, chosen at compile time by
+ * ODEON_CONTROLLER; plus Hairer's automatic initial step.
+ *
+ * Names follow odeon_options: safety = gamma, gain_min = qmin (the step
+ * shrinks at most to qmin*h), gain_max = qmax (grows at most to qmax*h),
+ * deadband [deadband_min, deadband_max] = OrdinaryDiffEq's qsteady band
+ * inside which the step is kept, beta1..3 the gain exponents. */
+#ifndef ODEON_CORE_CONTROLLER_H
+#define ODEON_CORE_CONTROLLER_H
+
+#include "ctx.h"
+
+#define ODEON_CONTROLLER_FIXED 0
+#define ODEON_CONTROLLER_I 1
+#define ODEON_CONTROLLER_PI 2
+#define ODEON_CONTROLLER_PID 3
+#define ODEON_CONTROLLER_GUSTAFSSON 4
+
+#ifndef ODEON_CONTROLLER
+#define ODEON_CONTROLLER ODEON_CONTROLLER_PI
+#endif
+
+/* Number of doubles the controller keeps in the carry. */
+#define ODEON_CTRL_CARRY_LEN 6
+
+/* OrdinaryDiffEq's qoldinit and the PID controller's accept threshold. */
+#define ODEON_QOLD_INIT 1e-4
+#define ODEON_PID_ACCEPT_SAFETY 0.81
+
+typedef struct odeon_ctrl {
+  double qold;   /* PI: max(previous accepted EEst, 1e-4); I/Gus.: last q */
+  double q11;    /* PI: EEst^beta1 of the last attempt */
+  double e1, e2; /* PID: 1/EEst of the last two accepted steps */
+  double dtacc, erracc; /* Gustafsson: last accepted step and its error */
+  long long success;    /* Gustafsson: accepted steps since a rejection */
+} odeon_ctrl;
+
+ODEON_HD static inline void odeon_ctrl_init(odeon_ctrl *c) {
+  c->qold = ODEON_QOLD_INIT;
+  c->q11 = 1.0;
+  c->e1 = 1.0;
+  c->e2 = 1.0;
+  c->dtacc = 1.0;
+  c->erracc = 1.0;
+  c->success = 0;
+}
+
+ODEON_HD static inline void odeon_ctrl_save(const odeon_ctrl *c, double *carry,
+                                            long long stride) {
+  carry[0] = c->qold;
+  carry[stride] = c->q11;
+  carry[2 * stride] = c->e1;
+  carry[3 * stride] = c->e2;
+  carry[4 * stride] = c->dtacc;
+  carry[5 * stride] = c->erracc; /* success is folded into dtacc's sign */
+  if (c->success == 0)
+    carry[4 * stride] = -c->dtacc;
+}
+
+ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
+                                            long long stride) {
+  c->qold = carry[0];
+  c->q11 = carry[stride];
+  c->e1 = carry[2 * stride];
+  c->e2 = carry[3 * stride];
+  c->dtacc = carry[4 * stride];
+  c->erracc = carry[5 * stride];
+  c->success = c->dtacc < 0 ? 0 : 1;
+  if (c->dtacc < 0)
+    c->dtacc = -c->dtacc;
+}
+
+ODEON_HD static inline double odeon_clamp(double x, double lo, double hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Decide on an attempt of size h with scaled error eest (<= 1 is within
+ * tolerance). Returns 1 to accept, 0 to reject; *h_next is the next step
+ * (after an acceptance) or the retry (after a rejection), before the
+ * dt_max limit. A non-finite error rejects with the largest cut. */
+ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
+                                             const odeon_kernel_args *a,
+                                             double eest, double h,
+                                             double *h_next) {
+  const double qmin = a->gain_min, qmax = a->gain_max, gamma = a->safety;
+  const double expo = 1.0 / (double)(ODEON_METHOD_ERR_ORDER + 1);
+  if (!(eest == eest) || eest > 1e300) {
+    *h_next = h * qmin;
+    c->success = 0;
+    return 0;
+  }
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_FIXED
+  (void)c;
+  (void)qmin;
+  (void)qmax;
+  (void)gamma;
+  (void)expo;
+  *h_next = h;
+  return 1;
+#elif ODEON_CONTROLLER == ODEON_CONTROLLER_I
+  double q = eest == 0.0
+                 ? 1.0 / qmax
+                 : odeon_clamp(pow(eest, expo) / gamma, 1.0 / qmax, 1.0 / qmin);
+  if (eest <= 1.0) {
+    if (q >= a->deadband_min && q <= a->deadband_max)
+      q = 1.0;
+    *h_next = h / q;
+    return 1;
+  }
+  *h_next = h / q;
+  return 0;
+#elif ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  (void)expo;
+  double q;
+  if (eest == 0.0) {
+    q = 1.0 / qmax;
+  } else {
+    c->q11 = pow(eest, a->beta1);
+    q = c->q11 / pow(c->qold, a->beta2);
+    q = odeon_clamp(q / gamma, 1.0 / qmax, 1.0 / qmin);
+  }
+  if (eest <= 1.0) {
+    if (q >= a->deadband_min && q <= a->deadband_max)
+      q = 1.0;
+    c->qold = eest > ODEON_QOLD_INIT ? eest : ODEON_QOLD_INIT;
+    *h_next = h / q;
+    return 1;
+  }
+  double r = c->q11 / gamma;
+  *h_next = h / (r < 1.0 / qmin ? r : 1.0 / qmin);
+  return 0;
+#elif ODEON_CONTROLLER == ODEON_CONTROLLER_PID
+  (void)expo;
+  (void)gamma;
+  (void)qmin;
+  const double k = (double)(ODEON_METHOD_ERR_ORDER + 1);
+  double f;
+  double err1 = eest == 0.0 ? 0.0 : 1.0 / eest;
+  if (eest == 0.0) {
+    f = qmax;
+  } else {
+    f = pow(err1, a->beta1 / k) * pow(c->e1, a->beta2 / k) *
+        pow(c->e2, a->beta3 / k);
+    f = 1.0 + atan(f - 1.0); /* OrdinaryDiffEq's default limiter */
+  }
+  if (f >= ODEON_PID_ACCEPT_SAFETY) {
+    double inv = 1.0 / f;
+    if (inv >= a->deadband_min && inv <= a->deadband_max)
+      f = 1.0;
+    if (eest != 0.0) {
+      c->e2 = c->e1;
+      c->e1 = err1;
+    }
+    *h_next = h * f;
+    return 1;
+  }
+  *h_next = h * f;
+  return 0;
+#elif ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
+  double q;
+  if (eest == 0.0) {
+    q = 1.0 / qmax;
+  } else {
+    q = odeon_clamp(pow(eest, expo) / gamma, 1.0 / qmax, 1.0 / qmin);
+    c->qold = q;
+  }
+  if (eest <= 1.0) {
+    double qacc = q;
+    if (c->success > 0 && eest > 0.0) {
+      double qgus = (c->dtacc / h) * pow(eest * eest / c->erracc, expo);
+      qgus = odeon_clamp(qgus / gamma, 1.0 / qmax, 1.0 / qmin);
+      qacc = q > qgus ? q : qgus;
+    }
+    if (qacc >= a->deadband_min && qacc <= a->deadband_max)
+      qacc = 1.0;
+    c->dtacc = h;
+    c->erracc = eest > 1e-2 ? eest : 1e-2;
+    c->success = 1;
+    *h_next = h / qacc;
+    return 1;
+  }
+  *h_next = c->success == 0 ? 0.1 * h : h / c->qold;
+  c->success = 0;
+  return 0;
+#else
+#error "unknown ODEON_CONTROLLER"
+#endif
+}
+
+/* Hairer's initial step (Solving ODEs I, II.4; OrdinaryDiffEq's
+ * ode_determine_initdt): from the sizes of y, f(y) and an estimate of the
+ * second derivative; f0 = f(t, y) is given. Uses one evaluation. */
+ODEON_HD static inline double odeon_initial_dt(odeon_ctx *cx, double t,
+                                               const odeon_real *y,
+                                               const odeon_real *f0,
+                                               double span, double dt_max) {
+  odeon_real z[ODEON_N], y1[ODEON_N], f1[ODEON_N];
+  for (int i = 0; i < ODEON_N; i++)
+    z[i] = ODEON_R(0);
+  double d0 = (double)odeon_err_norm(cx, y, y, z);
+  double d1 = (double)odeon_err_norm(cx, f0, y, z);
+  double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+  if (h0 > span)
+    h0 = span;
+  for (int i = 0; i < ODEON_N; i++)
+    y1[i] = y[i] + (odeon_real)h0 * f0[i];
+  odeon_rhs(cx, t + h0, y1, f1);
+  for (int i = 0; i < ODEON_N; i++)
+    z[i] = f1[i] - f0[i];
+  odeon_real zero[ODEON_N];
+  for (int i = 0; i < ODEON_N; i++)
+    zero[i] = ODEON_R(0);
+  double d2 = (double)odeon_err_norm(cx, z, y, zero) / h0;
+  double m = d1 > d2 ? d1 : d2;
+  double h1 = m <= 1e-15
+                  ? (h0 * 1e-3 > 1e-6 ? h0 * 1e-3 : 1e-6)
+                  : pow(0.01 / m, 1.0 / (double)(ODEON_METHOD_ORDER + 1));
+  double h = 100.0 * h0;
+  if (h1 < h)
+    h = h1;
+  if (span < h)
+    h = span;
+  if (dt_max < h)
+    h = dt_max;
+  return h;
+}
+
+#endif

@@ -1,0 +1,401 @@
+/* loop.h - the per-run integration loop: time, step size, controller,
+ * status bits, counters, exact save times, settling, summaries and the
+ * carry that lets a solve be split into time windows bit for bit. The
+ * method family (family.h contract) supplies the step itself.
+ *
+ * Configuration from the generated source:
+ *   ODEON_N_SAVED, ODEON_SAVED_INIT   states written per sample and their
+ *                                     indices ({0, 2}); 0 and {0} for none
+ *   ODEON_OBS_ON                      1: observables are written per sample
+ *   ODEON_SUM_ON                      1: summaries (summary.h macros)
+ *   ODEON_CONTROLLER                  controller.h ids
+ *
+ * Carry layout ([row][run] doubles, rows below, in order):
+ *   t, h, status, n_samples_done, step valid, t_prev, h_prev,
+ *   counters[ODEON_N_COUNTERS], y[N], y_prev[N], controller, family,
+ *   summaries. */
+#ifndef ODEON_CORE_LOOP_H
+#define ODEON_CORE_LOOP_H
+
+#include "ctx.h"
+#include "family.h"
+#include "controller.h"
+#include "timing.h"
+#include "summary.h"
+
+#ifndef ODEON_N_SAVED
+#define ODEON_N_SAVED ODEON_N
+#endif
+#ifndef ODEON_OBS_ON
+#define ODEON_OBS_ON 0
+#endif
+#ifndef ODEON_SUM_ON
+#define ODEON_SUM_ON 0
+#endif
+
+#define ODEON_N_OBS_SAVED (ODEON_OBS_ON ? ODEON_SYS_N_OBSERVABLES : 0)
+#ifndef ODEON_SUM_ROWS
+#define ODEON_SUM_ROWS 0
+#endif
+
+enum odeon_carry_row {
+  ODEON_CR_T = 0,
+  ODEON_CR_H,
+  ODEON_CR_STATUS,
+  ODEON_CR_SAMPLES,
+  ODEON_CR_HAVE_STEP,
+  ODEON_CR_T_PREV,
+  ODEON_CR_H_PREV,
+  ODEON_CR_COUNTERS,
+  ODEON_CR_Y = ODEON_CR_COUNTERS + ODEON_N_COUNTERS
+};
+#define ODEON_CR_Y_PREV (ODEON_CR_Y + ODEON_N)
+#define ODEON_CR_CTRL (ODEON_CR_Y_PREV + ODEON_N)
+#define ODEON_CR_STEP (ODEON_CR_CTRL + ODEON_CTRL_CARRY_LEN)
+#define ODEON_CR_SUM (ODEON_CR_STEP + ODEON_STEP_CARRY_LEN)
+#define ODEON_CARRY_LEN                                                        \
+  (ODEON_CR_SUM + (ODEON_SUM_ON ? ODEON_SUM_CARRY_LEN : 0))
+
+/* Everything the loop keeps for one run. */
+typedef struct odeon_run_state {
+  double t, h, t_prev, h_prev;
+  int have_step;
+  long long k; /* next sample to emit */
+  odeon_real y[ODEON_N], y_prev[ODEON_N];
+  odeon_ctrl ctl;
+  odeon_step_ws ws;
+#if ODEON_SUM_ON
+  odeon_sum sum;
+#endif
+} odeon_run_state;
+
+ODEON_HD static inline int odeon_all_finite(const odeon_real *y) {
+  for (int i = 0; i < ODEON_N; i++)
+    if (!odeon_is_finite(y[i]))
+      return 0;
+  return 1;
+}
+
+ODEON_HD static inline void odeon_carry_save(const odeon_kernel_args *a,
+                                             long long r,
+                                             const odeon_run_state *st,
+                                             const odeon_ctx *cx) {
+  double *c = a->carry + r;
+  const long long n = a->n;
+  c[ODEON_CR_T * n] = st->t;
+  c[ODEON_CR_H * n] = st->h;
+  c[ODEON_CR_STATUS * n] = (double)cx->status;
+  c[ODEON_CR_SAMPLES * n] = (double)st->k;
+  c[ODEON_CR_HAVE_STEP * n] = (double)st->have_step;
+  c[ODEON_CR_T_PREV * n] = st->t_prev;
+  c[ODEON_CR_H_PREV * n] = st->h_prev;
+  for (int j = 0; j < ODEON_N_COUNTERS; j++)
+    c[(ODEON_CR_COUNTERS + j) * n] = (double)cx->cnt[j];
+  for (int i = 0; i < ODEON_N; i++) {
+    c[(ODEON_CR_Y + i) * n] = (double)st->y[i];
+    c[(ODEON_CR_Y_PREV + i) * n] = (double)st->y_prev[i];
+  }
+  odeon_ctrl_save(&st->ctl, c + ODEON_CR_CTRL * n, n);
+  odeon_step_save(&st->ws, c + ODEON_CR_STEP * n, n);
+#if ODEON_SUM_ON
+  for (int v = 0; v < ODEON_SUM_NVARS; v++)
+    for (int j = 0; j < ODEON_SUM_SLOTS; j++)
+      c[(ODEON_CR_SUM + v * ODEON_SUM_SLOTS + j) * n] = st->sum.s[v][j];
+#endif
+}
+
+ODEON_HD static inline void odeon_carry_load(const odeon_kernel_args *a,
+                                             long long r, odeon_run_state *st,
+                                             odeon_ctx *cx) {
+  const double *c = a->carry + r;
+  const long long n = a->n;
+  st->t = c[ODEON_CR_T * n];
+  st->h = c[ODEON_CR_H * n];
+  cx->status = (unsigned int)c[ODEON_CR_STATUS * n];
+  st->k = (long long)c[ODEON_CR_SAMPLES * n];
+  st->have_step = c[ODEON_CR_HAVE_STEP * n] != 0.0;
+  st->t_prev = c[ODEON_CR_T_PREV * n];
+  st->h_prev = c[ODEON_CR_H_PREV * n];
+  for (int j = 0; j < ODEON_N_COUNTERS; j++)
+    cx->cnt[j] = (long long)c[(ODEON_CR_COUNTERS + j) * n];
+  for (int i = 0; i < ODEON_N; i++) {
+    st->y[i] = (odeon_real)c[(ODEON_CR_Y + i) * n];
+    st->y_prev[i] = (odeon_real)c[(ODEON_CR_Y_PREV + i) * n];
+  }
+  odeon_ctrl_load(&st->ctl, c + ODEON_CR_CTRL * n, n);
+  odeon_step_load(&st->ws, c + ODEON_CR_STEP * n, n);
+#if ODEON_SUM_ON
+  for (int v = 0; v < ODEON_SUM_NVARS; v++)
+    for (int j = 0; j < ODEON_SUM_SLOTS; j++)
+      st->sum.s[v][j] = c[(ODEON_CR_SUM + v * ODEON_SUM_SLOTS + j) * n];
+#endif
+}
+
+/* Write sample k (state x at time ts), feed the summaries, and write the
+ * summary window that sample k completes. failed: write NaN instead. */
+ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
+                                       odeon_run_state *st, odeon_ctx *cx,
+                                       long long k, double ts,
+                                       const odeon_real *x, int failed) {
+  const long long n = a->n;
+  const long long ks = k - a->sample_begin;
+  const int saved[] = ODEON_SAVED_INIT;
+  const double nan = odeon_nan();
+  (void)saved;
+  (void)nan;
+  odeon_real obs[ODEON_NOBS_ALLOC];
+  for (int j = 0; j < ODEON_NOBS_ALLOC; j++)
+    obs[j] = ODEON_R(0);
+#if ODEON_OBS_ON && ODEON_SYS_N_OBSERVABLES > 0
+  if (!failed) {
+    odeon_real drv[ODEON_NDRV_ALLOC];
+    odeon_ctx_drivers(cx, ts, drv);
+    odeon_sys_obs((odeon_real)ts, x, cx->p, drv, obs);
+  }
+#endif
+  if (a->out_state) {
+    odeon_real *out = (odeon_real *)a->out_state;
+    for (int j = 0; j < ODEON_N_SAVED; j++)
+      out[(ks * ODEON_N_SAVED + j) * n + r] =
+          failed ? (odeon_real)nan : x[saved[j]];
+  }
+#if ODEON_OBS_ON && ODEON_SYS_N_OBSERVABLES > 0
+  if (a->out_obs) {
+    odeon_real *out = (odeon_real *)a->out_obs;
+    for (int j = 0; j < ODEON_SYS_N_OBSERVABLES; j++)
+      out[(ks * ODEON_SYS_N_OBSERVABLES + j) * n + r] =
+          failed ? (odeon_real)nan : obs[j];
+  }
+#endif
+#if ODEON_SUM_ON
+  {
+    const long long m = odeon_window_samples(a->summarise_every, a->save_every);
+    if (!failed) {
+      for (int j = 0; j < ODEON_N_SAVED; j++)
+        odeon_sum_add(&st->sum, j, ts, (double)x[saved[j]], a->save_every,
+                      k > 0);
+#if ODEON_OBS_ON && ODEON_SYS_N_OBSERVABLES > 0
+      for (int j = 0; j < ODEON_SYS_N_OBSERVABLES; j++)
+        odeon_sum_add(&st->sum, ODEON_N_SAVED + j, ts, (double)obs[j],
+                      a->save_every, k > 0);
+#endif
+    }
+    if (k > 0 && k % m == 0) {
+      const long long w = k / m - 1;
+      if (w >= a->window_begin && w < a->window_end && w < a->n_windows &&
+          a->out_summary) {
+        odeon_real *out = (odeon_real *)a->out_summary +
+                          (w - a->window_begin) * (long long)ODEON_SUM_ROWS * n;
+        odeon_sum_write(&st->sum, failed, out, n, r);
+      }
+      odeon_sum_reset_window(&st->sum);
+    }
+  }
+#else
+  (void)st;
+  (void)k;
+  (void)ts;
+  (void)cx;
+#endif
+}
+
+/* Integrate run r of the chunk over this launch's samples. */
+ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
+  const long long n = a->n;
+  odeon_ctx cx;
+  odeon_run_state st;
+  cx.a = a;
+  cx.run = r;
+  for (int j = 0; j < ODEON_SYS_N_PARAMS; j++)
+    cx.p[j] = ((const odeon_real *)a->params)[(long long)j * n + r];
+  cx.drivers = a->drivers
+                   ? (const odeon_real *)a->drivers + r * a->driver_stride
+                   : (const odeon_real *)0;
+  cx.atol = (odeon_real)a->atol;
+  cx.rtol = (odeon_real)a->rtol;
+  cx.status = 0u;
+  cx.adaptive =
+      ODEON_METHOD_ADAPTIVE && ODEON_CONTROLLER != ODEON_CONTROLLER_FIXED;
+  for (int j = 0; j < ODEON_N_COUNTERS; j++)
+    cx.cnt[j] = 0;
+
+  const int adaptive = cx.adaptive;
+  const double t_rec = a->t0 + a->settle;
+  const long long n_samples = a->n_samples;
+  double t_end = t_rec + a->duration;
+  {
+    const double t_last = odeon_sample_time(a->t0, a->settle, a->duration,
+                                            a->save_every, n_samples - 1);
+    if (t_last > t_end)
+      t_end = t_last;
+  }
+
+  if (!a->resume) {
+    for (int i = 0; i < ODEON_N; i++) {
+      st.y[i] = ((const odeon_real *)a->y0)[(long long)i * n + r];
+      st.y_prev[i] = st.y[i];
+    }
+    st.t = a->t0;
+    st.t_prev = a->t0;
+    st.h_prev = 0.0;
+    st.have_step = 0;
+    st.k = 0;
+    odeon_ctrl_init(&st.ctl);
+#if ODEON_SUM_ON
+    odeon_sum_init(&st.sum);
+#endif
+    odeon_step_start(&st.ws, &cx, st.t, st.y);
+    if (adaptive && !(a->dt > 0.0)) {
+#if ODEON_METHOD_FAMILY == 1
+      st.h =
+          odeon_initial_dt(&cx, st.t, st.y, st.ws.f0, t_end - st.t, a->dt_max);
+#else
+      {
+        odeon_real f0[ODEON_N];
+        odeon_rhs(&cx, st.t, st.y, f0);
+        st.h = odeon_initial_dt(&cx, st.t, st.y, f0, t_end - st.t, a->dt_max);
+      }
+#endif
+    } else {
+      st.h = a->dt;
+    }
+    if (!odeon_all_finite(st.y))
+      cx.status |= ODEON_RUN_NONFINITE_BIT;
+  } else {
+    odeon_carry_load(a, r, &st, &cx);
+    st.k = a->sample_begin;
+  }
+
+  odeon_real y_new[ODEON_N], xs[ODEON_N];
+  const long long k_stop =
+      a->sample_end < n_samples ? a->sample_end : n_samples;
+  while (!cx.status) {
+    /* 1. every sample the current step reaches */
+    while (st.k < k_stop) {
+      const double ts =
+          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+      if (ts > st.t)
+        break;
+      const odeon_real *x = st.y;
+#if ODEON_METHOD_DENSE
+      if (ts < st.t && st.have_step && st.h_prev > 0.0) {
+        odeon_step_dense(&st.ws, (ts - st.t_prev) / st.h_prev, st.h_prev,
+                         st.y_prev, st.y, xs);
+        x = xs;
+      }
+#endif
+      odeon_emit(a, r, &st, &cx, st.k, ts, x, 0);
+      st.k++;
+    }
+    if (st.k >= k_stop || st.t >= t_end)
+      break;
+
+    /* 2. the step: hard stops at the end of settling and of the solve;
+     * without dense output also at the next save time */
+    double target = t_end;
+    if (st.t < t_rec)
+      target = t_rec;
+#if !ODEON_METHOD_DENSE
+    {
+      const double ts =
+          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+      if (ts < target)
+        target = ts;
+    }
+#endif
+    double hs = st.h;
+    int trunc = 0;
+    if (st.t + hs >= target || target - (st.t + hs) < 1e-10 * hs) {
+      hs = target - st.t;
+      trunc = 1;
+    }
+    if (cx.cnt[ODEON_CNT_ACCEPTED] + cx.cnt[ODEON_CNT_REJECTED] >=
+        a->max_steps) {
+      cx.status |= ODEON_RUN_MAX_STEPS_BIT;
+      break;
+    }
+
+    /* 3. attempt, decide */
+    odeon_real eest = ODEON_R(0);
+    unsigned bits = odeon_step_try(&st.ws, &cx, st.t, hs, st.y, y_new, &eest);
+    if (bits) {
+      cx.cnt[ODEON_CNT_REJECTED]++;
+      st.h = hs * 0.5;
+      if (st.h < a->dt_min) {
+        cx.status |= bits | ODEON_RUN_DT_MIN_BIT;
+        break;
+      }
+      continue;
+    }
+    int accept = 1, nonfinite = 0;
+    double h_next = st.h;
+    if (adaptive) {
+      const odeon_ctrl saved_ctl = st.ctl;
+      const int fin = odeon_all_finite(y_new);
+      const double e = fin ? (double)eest : odeon_nan();
+      nonfinite = !fin;
+      accept = odeon_ctrl_decide(&st.ctl, a, e, hs, &h_next);
+      if (accept && trunc && hs < st.h) {
+        /* a step shortened to land on a stop keeps the controller as it
+         * was, so stops do not disturb the step sequence */
+        st.ctl = saved_ctl;
+        h_next = st.h;
+      }
+      if (h_next > a->dt_max)
+        h_next = a->dt_max;
+    }
+    if (!accept) {
+      cx.cnt[ODEON_CNT_REJECTED]++;
+      st.h = h_next;
+      if (st.h < a->dt_min) {
+        /* a blow-up shows as a run of rejections of non-finite states */
+        cx.status |=
+            ODEON_RUN_DT_MIN_BIT | (nonfinite ? ODEON_RUN_NONFINITE_BIT : 0u);
+        break;
+      }
+      continue;
+    }
+    cx.cnt[ODEON_CNT_ACCEPTED]++;
+    if (!odeon_all_finite(y_new)) {
+      cx.status |= ODEON_RUN_NONFINITE_BIT;
+      break;
+    }
+    odeon_step_accept(&st.ws, &cx, trunc ? target : st.t + hs, y_new);
+    st.t_prev = st.t;
+    st.h_prev = hs;
+    st.have_step = 1;
+    for (int i = 0; i < ODEON_N; i++) {
+      st.y_prev[i] = st.y[i];
+      st.y[i] = y_new[i];
+    }
+    st.t = trunc ? target : st.t + hs;
+    if (adaptive) {
+      st.h = h_next;
+      if (st.h < a->dt_min) {
+        cx.status |= ODEON_RUN_DT_MIN_BIT;
+        break;
+      }
+    }
+    if (cx.status & ODEON_RUN_DRIVER_RANGE_BIT)
+      break;
+  }
+
+  /* a stopped run: the samples (and summary windows) it did not reach */
+  if (cx.status) {
+    while (st.k < k_stop) {
+      const double ts =
+          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+      odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 1);
+      st.k++;
+    }
+  }
+  if (a->status)
+    a->status[r] = cx.status;
+  if (a->counters)
+    for (int j = 0; j < ODEON_N_COUNTERS; j++)
+      a->counters[(long long)j * n + r] = cx.cnt[j];
+  if (a->carry)
+    odeon_carry_save(a, r, &st, &cx);
+}
+
+#endif

@@ -86,6 +86,7 @@ typedef struct odeon__backend_config {
   size_t mem_budget;  /* CPU: "device memory" budget in bytes, 0 = unlimited */
   int device;         /* CUDA: device ordinal */
   double timeout;     /* seconds any single internal wait may take */
+  int block_size;     /* CUDA: threads per block, 0 = occupancy API */
 } odeon__backend_config;
 
 int odeon__backend_cpu_create(const odeon__backend_config *cfg,

@@ -22,7 +22,7 @@ static int concurrent;
 
 static int setup(void **state) {
   (void)state;
-  odeon__backend_config cfg = {0, 0, 0, 60.0};
+  odeon__backend_config cfg = {.timeout = 60.0};
   int st = odeon__backend_cuda_create(&cfg, &be);
   if (st == ODEON_OK) {
     const odeon__cuda_device_info *d = odeon__cuda_device(be);
@@ -361,7 +361,7 @@ static void test_fault_reported(void **state) {
 }
 
 static int fault_child(void) {
-  odeon__backend_config cfg = {0, 0, 0, 60.0};
+  odeon__backend_config cfg = {.timeout = 60.0};
   odeon__backend *b = NULL;
   if (odeon__backend_cuda_create(&cfg, &b) != ODEON_OK)
     return 2;

@@ -19,7 +19,7 @@ static int child_case(const char *libcuda, const char *expect1,
   if (pid == 0) {
     alarm(30);
     setenv("ODEON_LIBCUDA", libcuda, 1);
-    odeon__backend_config cfg = {0, 0, 0, 5.0};
+    odeon__backend_config cfg = {.timeout = 5.0};
     int ok = 1;
     for (int round = 0; round < 2; round++) {
       odeon__backend *be = (odeon__backend *)0x1;

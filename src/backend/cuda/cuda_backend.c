@@ -192,6 +192,18 @@ static int device_facts(const odeon__cuda_api *api, odeon__CUdevice dev,
   return ODEON_OK;
 }
 
+int odeon__cuda_device_count(int *count) {
+  *count = 0;
+  int st;
+  const odeon__cuda_api *api = odeon__cuda_api_get(&st);
+  if (!api)
+    return st;
+  odeon__CUresult r = api->cuDeviceGetCount(count);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(api, r, "cuDeviceGetCount");
+  return ODEON_OK;
+}
+
 int odeon__backend_cuda_create(const odeon__backend_config *cfg,
                                odeon__backend **out) {
   if (!out)
@@ -229,8 +241,11 @@ int odeon__backend_cuda_create(const odeon__backend_config *cfg,
   be->ordinal = ordinal;
   be->dev = dev;
   be->timeout = cfg && cfg->timeout > 0 ? cfg->timeout : 600.0;
+  /* The option wins; the environment variable serves experiments. */
   const char *bs = getenv("ODEON_CUDA_BLOCK_SIZE");
-  be->block_size = bs && bs[0] ? atoi(bs) : 0;
+  be->block_size = cfg && cfg->block_size > 0 ? cfg->block_size
+                   : bs && bs[0]              ? atoi(bs)
+                                              : 0;
   st = device_facts(api, dev, &be->info);
   if (st) {
     free(be);

@@ -26,6 +26,10 @@ typedef struct odeon__cuda_module_stats {
   int max_block_size; /* the largest the kernel allows */
 } odeon__cuda_module_stats;
 
+/* Number of CUDA devices the driver sees (to expand --devices all).
+ * ODEON_E_NODEVICE with the reason when there is no usable driver. */
+int odeon__cuda_device_count(int *count);
+
 /* Facts about the backend's device; be must be a CUDA backend. */
 const odeon__cuda_device_info *odeon__cuda_device(const odeon__backend *be);
 /* The backend's driver table (for benchmarks that time with CUDA events). */

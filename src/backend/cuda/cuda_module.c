@@ -90,7 +90,7 @@ static int module_setup(odeon__cuda_backend *be, odeon__module *m,
   if (be->block_size > 0) {
     st = odeon__cuda_module_set_block(m, be->block_size);
     if (st)
-      return odeon__error_context(st, "ODEON_CUDA_BLOCK_SIZE: ");
+      return odeon__error_context(st, "block size option: ");
   }
   return ODEON_OK;
 }

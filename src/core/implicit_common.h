@@ -8,14 +8,9 @@
 #ifndef ODEON_CORE_IMPLICIT_COMMON_H
 #define ODEON_CORE_IMPLICIT_COMMON_H
 
-#include "real.h"
+#include "ctx.h"
 #include "lu.h"
 #include "implicit_table.h"
-
-/* Per-run status bits of include/odeon.h (ODEON_RUN_NEWTON, _SINGULAR),
- * repeated here because core headers cannot include the public header. */
-#define ODEON_IMPLICIT_NEWTON_FAILED 8u
-#define ODEON_IMPLICIT_SINGULAR 16u
 
 /* Newton iteration cap: the user's setting, else the family's default. */
 ODEON_HD static inline int odeon_newton_max_iters(const odeon_kernel_args *a,
@@ -62,7 +57,7 @@ ODEON_HD static inline odeon_real odeon_implicit_norm(const odeon_real *v,
 }
 
 /* Form M = I - hg*J into lu and factor it; counts one factorisation.
- * Returns 0 or ODEON_IMPLICIT_SINGULAR. */
+ * Returns 0 or ODEON_RUN_SINGULAR_BIT. */
 ODEON_HD static inline unsigned
 odeon_implicit_factor(odeon_ctx *cx, const odeon_real *jac, odeon_real hg,
                       odeon_real *lu, int *piv) {
@@ -74,7 +69,7 @@ odeon_implicit_factor(odeon_ctx *cx, const odeon_real *jac, odeon_real hg,
           (i == j ? ODEON_R(1.0) : ODEON_R(0.0)) - hg * jac[i * ODEON_N + j];
   }
   cx->cnt[ODEON_CNT_LU]++;
-  return odeon_lu_factor(ODEON_N, lu, piv) ? ODEON_IMPLICIT_SINGULAR : 0u;
+  return odeon_lu_factor(ODEON_N, lu, piv) ? ODEON_RUN_SINGULAR_BIT : 0u;
 }
 
 /* Copy n reals. */

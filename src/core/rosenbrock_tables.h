@@ -32,14 +32,15 @@ enum odeon_ros_kind {
   ODEON_ROS_ODE23S = 1   /* Shampine & Reichelt's Rosenbrock 2(3) */
 };
 
-enum odeon_ros_variant {
-  ODEON_ROS_ROS3P = 0,
-  ODEON_ROS_RODAS3P = 1,
-  ODEON_ROS_ROSENBROCK23 = 2, /* rosenbrock23_sciml */
-  ODEON_ROS_RODAS4 = 3,
-  ODEON_ROS_RODAS5P = 4,
-  ODEON_ROS_COUNT = 5
-};
+/* Method variants (ODEON_METHOD_VARIANT in a kernel; macros because the
+ * family header tests them with #if): ODEON_METHOD_ID - ODEON_ROS_ID_BASE. */
+#define ODEON_ROS_ID_BASE 110
+#define ODEON_ROS_ROS3P 0
+#define ODEON_ROS_RODAS3P 1
+#define ODEON_ROS_ROSENBROCK23 2 /* rosenbrock23_sciml */
+#define ODEON_ROS_RODAS4 3
+#define ODEON_ROS_RODAS5P 4
+#define ODEON_ROS_COUNT 5
 
 typedef struct odeon_ros_tableau {
   int stages;

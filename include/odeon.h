@@ -342,6 +342,11 @@ ODEON_API uint32_t odeon_result_run_status(const odeon_result_t *result,
                                            int64_t run);
 /* Number of runs whose status is non-zero. */
 ODEON_API int64_t odeon_result_failed_runs(const odeon_result_t *result);
+/* The .npy file holding an output whose view has data == NULL (a file
+ * sink), or NULL when the output is in memory or absent. Owned by the
+ * result. */
+ODEON_API const char *odeon_result_file(const odeon_result_t *result,
+                                        const char *name);
 
 #ifdef __cplusplus
 }

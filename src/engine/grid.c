@@ -130,7 +130,8 @@ static int update_shape(odeon_grid_t *g, const char *fn) {
 
 static int add_values(odeon_grid_t *g, const char *name, const double *values,
                       int64_t n, var_source src, const char *fn) {
-  ODEON__CHECK_ARG(g, "%s", "grid is NULL");
+  if (!g)
+    return odeon__error(ODEON_E_INVAL, "%s: grid is NULL", fn);
   if (!name || !values)
     return odeon__error(ODEON_E_INVAL, "%s: name or values is NULL", fn);
   if (n < 1)

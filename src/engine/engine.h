@@ -1,0 +1,69 @@
+/* engine.h - the batch engine's entry point for the solver (src/api): plan
+ * chunks from the memory budgets, run the asynchronous chunked pipeline on a
+ * backend and deliver the outputs to memory, the caller's buffer or a .npy
+ * file sink.
+ *
+ * The time-window contract with the kernels (src/core): one launch writes
+ * samples [sample_begin, sample_end) and summary windows [window_begin,
+ * window_end). A launch whose sample_end < n_samples stops right after it
+ * records sample sample_end - 1 and leaves the whole run state in `carry`;
+ * the next launch (resume = 1) continues from there. The engine sets
+ * window_end to the number of summary windows complete at that sample:
+ * with r = summarise_every / save_every samples per window (an integer),
+ * window w is complete once sample (w + 1) * r is recorded. The final launch
+ * has sample_end = n_samples and window_end = n_windows. */
+#ifndef ODEON_ENGINE_ENGINE_H
+#define ODEON_ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "odeon.h"
+
+typedef struct odeon__engine_request {
+  odeon__backend *backend;
+  odeon__module *module;
+  long long info[ODEON_INFO_LEN]; /* the module's odeon_kernel_info */
+  /* Scalars filled by the caller (timing, control, n_samples, n_windows);
+     the engine fills geometry, pointers and windows per launch. */
+  odeon_kernel_args base;
+  /* y0 rows = the grid's states in model order, params rows = its
+     parameters in model order; counts must match info. */
+  const odeon_grid_t *grid;
+  const double *sample_times; /* [n_samples], exact, host-computed */
+  long long n_samples;
+  long long n_windows;
+  /* Labels along the variable axis of each output (copied): n_saved state
+     names, n_obs_saved observable names, n_counters counter names,
+     n_summary_rows summary names. Any may be NULL (then "v0", "v1", ...). */
+  const char *const *state_labels;
+  const char *const *obs_labels;
+  const char *const *counter_labels;
+  const char *const *summary_labels;
+  /* ODEON_OUT_* bits: which outputs the result holds. STATUS is always
+     computed (odeon_result_run_status needs it). */
+  uint32_t outputs;
+  /* Driver spline block shared by all runs (copied to the device once), or
+     NULL; base.driver_stride must be 0. */
+  const void *drivers;
+  size_t drivers_bytes;
+  const odeon_dest_t *dest; /* NULL = ODEON_DEST_AUTO */
+  double device_budget;     /* >1 bytes, (0,1] fraction of free; 0 = 0.8 */
+  size_t pinned_cap;        /* staging bytes; 0 = 256 MiB */
+  long long chunk_runs;     /* 0 = planned; else at most this many per chunk */
+  long long window_samples; /* 0 = planned; else at most this many samples
+                               per launch (forces time windows) */
+  int slots;                /* pipeline depth; 0 = 2 */
+  double timeout;           /* seconds any single wait may take; 0 = 600 */
+  odeon_progress_fn progress;
+  void *progress_user;
+} odeon__engine_request;
+
+/* Solve every run of req->grid. On success *out is a new result. On failure
+ * *out is NULL, every thread and buffer of the call is released, a file
+ * sink is left as PATH.incomplete, and the status's message names the stage
+ * and the chunk. */
+int odeon__engine_solve(const odeon__engine_request *req, odeon_result_t **out);
+
+#endif

@@ -1,0 +1,774 @@
+/* pipeline.c - odeon__engine_solve: the asynchronous chunked pipeline.
+ *
+ * A ring of slots, each with its own stream, event, device buffers and
+ * staging memory. The calling thread (the producer) fills a chunk's inputs
+ * from the grid, enqueues upload, launch and download on the slot's stream,
+ * records the slot's event and posts the slot to the writeback thread. The
+ * writeback thread waits for that event (a blocking wait with a deadline),
+ * moves the staging data to the destination and frees the slot. Chunk i+1
+ * computes while chunk i downloads and chunk i-1 is written back.
+ *
+ * Errors: the first error anywhere is recorded once (status + a message
+ * naming the stage and the chunk) and broadcast; every wait re-checks it, so
+ * nothing keeps waiting. Streams are destroyed (queued work discarded,
+ * events signalled, running blocks finished) before the writeback thread is
+ * joined and before any buffer is freed. */
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/sync.h"
+#include "engine/engine.h"
+#include "engine/grid.h"
+#include "engine/plan.h"
+#include "engine/result.h"
+#include "engine/sink.h"
+#include "util/error.h"
+#include "util/trace.h"
+
+#define MAX_SLOTS 16
+#define MSG_LEN 2048
+
+typedef struct slot {
+  odeon__stream *stream;
+  odeon__event *event;
+  void *d_in, *d_state, *d_obs, *d_sum, *d_status, *d_cnt, *d_carry;
+  unsigned char *h_in, *h_out;
+  int busy; /* an item is posted and not yet written back */
+  /* the posted item */
+  long long chunk, first, n, launch, sb, se, wb, we;
+  int last;
+} slot;
+
+typedef struct engine {
+  const odeon__engine_request *req;
+  odeon__backend *be;
+  const odeon__backend_ops *ops;
+  long long runs;
+  int rb;
+  long long ns, np, nsav, nobs, nsum, ncnt, ncarry;
+  int want_state, want_obs, want_sum, want_cnt;
+  double timeout;
+  odeon__plan_input pin;
+  odeon__plan plan;
+  int n_slots;
+  slot slots[MAX_SLOTS];
+  /* staging layout (offsets into h_out, for the chunk capacity) */
+  size_t off_state, off_obs, off_sum, off_status, off_cnt, out_bytes;
+  void *d_drivers;
+  odeon_result_t *result;
+  odeon__sink sink[ODEON__OUT_COUNT];
+  /* shared between the producer and the writeback thread */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int queue[MAX_SLOTS];
+  int q_head, q_len;
+  int producer_done;
+  int status;
+  char msg[MSG_LEN];
+  long long runs_done;
+  long long bytes_done, bytes_total;
+  pthread_t writeback;
+  int writeback_started;
+} engine;
+
+/* Record the first error (status + context + this thread's last message)
+   and wake every waiter. Later errors are consequences and are dropped. */
+static int fail(engine *e, int status, const char *fmt, ...)
+    ODEON__PRINTF(3, 4);
+static int fail(engine *e, int status, const char *fmt, ...) {
+  char ctx[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx, sizeof ctx, fmt, ap);
+  va_end(ap);
+  pthread_mutex_lock(&e->mu);
+  if (!e->status) {
+    e->status = status;
+    snprintf(e->msg, sizeof e->msg, "%s%s", ctx, odeon_last_error());
+  }
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+  return status;
+}
+
+static int failed(engine *e) {
+  pthread_mutex_lock(&e->mu);
+  int st = e->status;
+  pthread_mutex_unlock(&e->mu);
+  return st;
+}
+
+/* ------------------------------------------------------------ writeback */
+
+static int deliver_rows(engine *e, odeon__out_id id, const unsigned char *src,
+                        long long rows, long long row0, long long first,
+                        long long n, size_t esize) {
+  /* staging [rows][n] -> destination [row0 + row][runs] at column first */
+  for (long long r = 0; r < rows; r++) {
+    uint64_t elem = (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)first;
+    int st = odeon__sink_write(&e->sink[id], elem,
+                               src + (size_t)r * (size_t)n * esize, (size_t)n);
+    if (st)
+      return st;
+  }
+  return ODEON_OK;
+}
+
+static int deliver(engine *e, const slot *s, long long *bytes) {
+  long long n = s->n, ns = s->se - s->sb, nw = s->we - s->wb;
+  size_t rb = (size_t)e->rb;
+  int st = ODEON_OK;
+  *bytes = 0;
+  if (e->want_state && !st) {
+    st = deliver_rows(e, ODEON__OUT_STATE, s->h_out + e->off_state,
+                      ns * e->nsav, s->sb * e->nsav, s->first, n, rb);
+    *bytes += ns * e->nsav * n * (long long)rb;
+  }
+  if (e->want_obs && !st) {
+    st = deliver_rows(e, ODEON__OUT_OBS, s->h_out + e->off_obs, ns * e->nobs,
+                      s->sb * e->nobs, s->first, n, rb);
+    *bytes += ns * e->nobs * n * (long long)rb;
+  }
+  if (e->want_sum && !st) {
+    st = deliver_rows(e, ODEON__OUT_SUMMARIES, s->h_out + e->off_sum,
+                      nw * e->nsum, s->wb * e->nsum, s->first, n, rb);
+    *bytes += nw * e->nsum * n * (long long)rb;
+  }
+  if (s->last && !st) {
+    st = deliver_rows(e, ODEON__OUT_STATUS, s->h_out + e->off_status, 1, 0,
+                      s->first, n, 4);
+    *bytes += n * 4;
+  }
+  if (s->last && e->want_cnt && !st) {
+    st = deliver_rows(e, ODEON__OUT_COUNTERS, s->h_out + e->off_cnt, e->ncnt, 0,
+                      s->first, n, 8);
+    *bytes += e->ncnt * n * 8;
+  }
+  return st;
+}
+
+static void *writeback_main(void *arg) {
+  engine *e = arg;
+  const odeon__engine_request *req = e->req;
+  pthread_mutex_lock(&e->mu);
+  for (;;) {
+    double deadline = odeon__now() + e->timeout;
+    while (!e->q_len && !e->producer_done && !e->status) {
+      if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && !e->q_len &&
+          !e->producer_done && !e->status) {
+        pthread_mutex_unlock(&e->mu);
+        odeon__error(ODEON_E_TIMEOUT, "no chunk was posted within %g s",
+                     e->timeout);
+        fail(e, ODEON_E_TIMEOUT, "engine: writeback: ");
+        pthread_mutex_lock(&e->mu);
+      }
+    }
+    if (e->status || !e->q_len)
+      break; /* failed, or the producer is done and the queue is empty */
+    slot *s = &e->slots[e->queue[e->q_head]];
+    e->q_head = (e->q_head + 1) % MAX_SLOTS;
+    e->q_len--;
+    pthread_mutex_unlock(&e->mu);
+
+    int st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
+    if (st) {
+      fail(e, st,
+           "engine: chunk %lld (runs %lld..%lld), time window %lld: waiting "
+           "for its upload, launch and download: ",
+           s->chunk, s->first, s->first + s->n - 1, s->launch);
+      pthread_mutex_lock(&e->mu);
+      break;
+    }
+    long long bytes = 0;
+    odeon__trace_begin("writeback", s->chunk);
+    st = deliver(e, s, &bytes);
+    odeon__trace_end("writeback", s->chunk);
+    if (st) {
+      fail(e, st,
+           "engine: writeback of chunk %lld (runs %lld..%lld), time window "
+           "%lld: ",
+           s->chunk, s->first, s->first + s->n - 1, s->launch);
+      pthread_mutex_lock(&e->mu);
+      break;
+    }
+    pthread_mutex_lock(&e->mu);
+    if (s->last)
+      e->runs_done += s->n;
+    e->bytes_done += bytes;
+    long long rd = e->runs_done, bd = e->bytes_done;
+    pthread_mutex_unlock(&e->mu);
+    if (req->progress &&
+        req->progress(rd, e->runs, bd, e->bytes_total, req->progress_user)) {
+      odeon__error(ODEON_E_CANCELLED,
+                   "cancelled by the progress callback after %lld of %lld "
+                   "runs",
+                   rd, e->runs);
+      fail(e, ODEON_E_CANCELLED, "engine: chunk %lld: ", s->chunk);
+    }
+    pthread_mutex_lock(&e->mu);
+    s->busy = 0;
+    pthread_cond_broadcast(&e->cv);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return NULL;
+}
+
+/* ------------------------------------------------------------- producer */
+
+/* Wait until the writeback thread has released `s`, or an error. */
+static int wait_slot(engine *e, slot *s, int index) {
+  pthread_mutex_lock(&e->mu);
+  double deadline = odeon__now() + e->timeout;
+  int st = ODEON_OK;
+  while (s->busy && !e->status) {
+    if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && s->busy &&
+        !e->status) {
+      st = ODEON_E_TIMEOUT;
+      break;
+    }
+  }
+  long long chunk = s->chunk;
+  if (!st)
+    st = e->status;
+  pthread_mutex_unlock(&e->mu);
+  if (st == ODEON_E_TIMEOUT && !failed(e)) {
+    odeon__error(ODEON_E_TIMEOUT,
+                 "slot %d (chunk %lld) was not written back within %g s", index,
+                 chunk, e->timeout);
+    return fail(e, st, "engine: ");
+  }
+  return st;
+}
+
+static void post(engine *e, int index) {
+  pthread_mutex_lock(&e->mu);
+  e->slots[index].busy = 1;
+  e->queue[(e->q_head + e->q_len) % MAX_SLOTS] = index;
+  e->q_len++;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+}
+
+static int run_chunk(engine *e, long long c) {
+  const odeon__engine_request *req = e->req;
+  int index = (int)(c % e->n_slots);
+  slot *s = &e->slots[index];
+  int st = wait_slot(e, s, index);
+  if (st)
+    return st;
+  long long first = c * e->plan.chunk_runs;
+  long long n = e->runs - first < e->plan.chunk_runs ? e->runs - first
+                                                     : e->plan.chunk_runs;
+  size_t rb = (size_t)e->rb, nn = (size_t)n;
+  /* The slot is free: its stream has finished everything of its last
+     chunk, so the input staging can be refilled. */
+  odeon__trace_begin("fill", c);
+  for (long long i = 0; !st && i < e->ns; i++)
+    st = odeon__grid_fill(req->grid, ODEON_SYM_STATE, i, first, n, e->rb,
+                          s->h_in + (size_t)i * nn * rb);
+  for (long long i = 0; !st && i < e->np; i++)
+    st = odeon__grid_fill(req->grid, ODEON_SYM_PARAMETER, i, first, n, e->rb,
+                          s->h_in + (size_t)(e->ns + i) * nn * rb);
+  odeon__trace_end("fill", c);
+  size_t in_bytes = (size_t)(e->ns + e->np) * nn * rb;
+  if (!st && in_bytes)
+    st = e->ops->copy_h2d_async(s->stream, s->d_in, s->h_in, in_bytes);
+  if (st)
+    return fail(e, st, "engine: chunk %lld (runs %lld..%lld): upload: ", c,
+                first, first + n - 1);
+
+  long long ns_total = req->n_samples, k = e->plan.window_samples;
+  long long launches = e->plan.launches_per_chunk;
+  long long wb = 0;
+  for (long long j = 0; j < launches; j++) {
+    long long sb = j * k;
+    long long se =
+        j + 1 == launches ? ns_total : (sb + k < ns_total ? sb + k : ns_total);
+    long long we = odeon__plan_windows_done(&e->pin, se);
+    if (we - wb > e->plan.windows_per_launch || se - sb > k)
+      return fail(e,
+                  odeon__error(ODEON_E_INTERNAL,
+                               "launch %lld writes %lld windows, %lld "
+                               "samples (room for %lld, %lld)",
+                               j, we - wb, se - sb, e->plan.windows_per_launch,
+                               k),
+                  "engine: chunk %lld: ", c);
+    int last = j + 1 == launches;
+    odeon_kernel_args a = req->base;
+    a.n = n;
+    a.run_offset = first;
+    a.y0 = s->d_in;
+    a.params = (const unsigned char *)s->d_in + (size_t)e->ns * nn * rb;
+    a.drivers = e->d_drivers;
+    a.n_samples = ns_total;
+    a.n_windows = req->n_windows;
+    a.sample_begin = sb;
+    a.sample_end = se;
+    a.window_begin = wb;
+    a.window_end = we;
+    a.resume = j > 0;
+    a.out_state = e->want_state ? s->d_state : NULL;
+    a.out_obs = e->want_obs ? s->d_obs : NULL;
+    a.out_summary = e->want_sum ? s->d_sum : NULL;
+    a.status = s->d_status;
+    a.counters = s->d_cnt;
+    a.carry = s->d_carry;
+    st = e->ops->launch_async(s->stream, req->module, &a);
+    if (st)
+      return fail(e, st,
+                  "engine: chunk %lld (runs %lld..%lld), time window "
+                  "%lld: launch: ",
+                  c, first, first + n - 1, j);
+    /* The launch is queued; its download may only overwrite the staging
+       once the previous window of this slot is written back. */
+    if (j > 0 && (st = wait_slot(e, s, index)))
+      return st;
+    size_t b;
+    if (!st && e->want_state && (b = (size_t)((se - sb) * e->nsav) * nn * rb))
+      st = e->ops->copy_d2h_async(s->stream, s->h_out + e->off_state,
+                                  s->d_state, b);
+    if (!st && e->want_obs && (b = (size_t)((se - sb) * e->nobs) * nn * rb))
+      st =
+          e->ops->copy_d2h_async(s->stream, s->h_out + e->off_obs, s->d_obs, b);
+    if (!st && e->want_sum && (b = (size_t)((we - wb) * e->nsum) * nn * rb))
+      st =
+          e->ops->copy_d2h_async(s->stream, s->h_out + e->off_sum, s->d_sum, b);
+    if (!st && last)
+      st = e->ops->copy_d2h_async(s->stream, s->h_out + e->off_status,
+                                  s->d_status, nn * 4);
+    if (!st && last && e->want_cnt)
+      st = e->ops->copy_d2h_async(s->stream, s->h_out + e->off_cnt, s->d_cnt,
+                                  (size_t)e->ncnt * nn * 8);
+    if (!st)
+      st = e->ops->event_record(s->event, s->stream);
+    if (st)
+      return fail(e, st,
+                  "engine: chunk %lld (runs %lld..%lld), time window "
+                  "%lld: download: ",
+                  c, first, first + n - 1, j);
+    s->chunk = c;
+    s->first = first;
+    s->n = n;
+    s->launch = j;
+    s->sb = sb;
+    s->se = se;
+    s->wb = wb;
+    s->we = we;
+    s->last = last;
+    post(e, index);
+    wb = we;
+  }
+  return ODEON_OK;
+}
+
+/* -------------------------------------------------------- setup/teardown */
+
+static void free_slots(engine *e) {
+  for (int i = 0; i < e->n_slots; i++) {
+    slot *s = &e->slots[i];
+    if (s->stream)
+      e->ops->stream_destroy(e->be, s->stream);
+    s->stream = NULL;
+  }
+  for (int i = 0; i < e->n_slots; i++) {
+    slot *s = &e->slots[i];
+    if (s->event)
+      e->ops->event_destroy(e->be, s->event);
+    void *dev[] = {s->d_in,     s->d_state, s->d_obs,  s->d_sum,
+                   s->d_status, s->d_cnt,   s->d_carry};
+    for (size_t k = 0; k < sizeof dev / sizeof dev[0]; k++)
+      if (dev[k])
+        e->ops->dev_free(e->be, dev[k]);
+    if (s->h_in)
+      e->ops->host_free(e->be, s->h_in);
+    if (s->h_out)
+      e->ops->host_free(e->be, s->h_out);
+    memset(s, 0, sizeof *s);
+  }
+}
+
+static int dev(engine *e, size_t bytes, void **p) {
+  *p = NULL;
+  return bytes ? e->ops->dev_alloc(e->be, bytes, p) : ODEON_OK;
+}
+
+static int alloc_slots(engine *e) {
+  size_t c = (size_t)e->plan.chunk_runs, rb = (size_t)e->rb;
+  size_t k = (size_t)e->plan.window_samples;
+  size_t wpl = (size_t)e->plan.windows_per_launch;
+  size_t state = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
+  size_t obs = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
+  size_t sum = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
+  size_t cnt = (size_t)e->ncnt * c * 8;
+  e->off_state = 0;
+  e->off_obs = state;
+  e->off_sum = e->off_obs + obs;
+  e->off_status = e->off_sum + sum;
+  e->off_cnt = e->off_status + c * 4;
+  e->out_bytes = e->off_cnt + (e->want_cnt ? cnt : 0);
+  size_t in = (size_t)(e->ns + e->np) * c * rb;
+  for (int i = 0; i < e->n_slots; i++) {
+    slot *s = &e->slots[i];
+    int st = dev(e, in, &s->d_in);
+    if (!st)
+      st = dev(e, state, &s->d_state);
+    if (!st)
+      st = dev(e, obs, &s->d_obs);
+    if (!st)
+      st = dev(e, sum, &s->d_sum);
+    if (!st)
+      st = dev(e, c * 4, &s->d_status);
+    if (!st)
+      st = dev(e, cnt, &s->d_cnt);
+    if (!st)
+      st = dev(e, (size_t)e->ncarry * c * 8, &s->d_carry);
+    if (!st && in)
+      st = e->ops->host_alloc(e->be, in, (void **)&s->h_in);
+    if (!st)
+      st = e->ops->host_alloc(e->be, e->out_bytes, (void **)&s->h_out);
+    if (!st)
+      st = e->ops->event_create(e->be, &s->event);
+    if (!st)
+      st = e->ops->stream_create(e->be, &s->stream);
+    if (st)
+      return st;
+  }
+  return ODEON_OK;
+}
+
+/* Allocate the slots; when memory is short, halve the chunk and retry
+   rather than fail (the plan's budget is an estimate of what is free). */
+static int setup_slots(engine *e) {
+  for (;;) {
+    int st = alloc_slots(e);
+    if (!st)
+      return ODEON_OK;
+    free_slots(e);
+    if (st != ODEON_E_NOMEM || e->plan.chunk_runs <= 1)
+      return odeon__error_context(st,
+                                  "engine: allocating %d slots of %lld "
+                                  "runs: ",
+                                  e->n_slots, e->plan.chunk_runs);
+    e->plan.chunk_runs = (e->plan.chunk_runs + 1) / 2;
+    e->plan.n_chunks = (e->runs + e->plan.chunk_runs - 1) / e->plan.chunk_runs;
+  }
+}
+
+static size_t physical_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)1 << 32;
+}
+
+/* Declare the outputs and open their destinations. */
+static int setup_outputs(engine *e) {
+  const odeon__engine_request *req = e->req;
+  odeon_dest_t auto_dest = {0};
+  const odeon_dest_t *d = req->dest ? req->dest : &auto_dest;
+  odeon_dtype rt = e->rb == 4 ? ODEON_DTYPE_F32 : ODEON_DTYPE_F64;
+  const char *descr = e->rb == 4 ? "<f4" : "<f8";
+  static const char *const ax3[] = {"sample", "variable", "run"};
+  static const char *const axw[] = {"window", "variable", "run"};
+  static const char *const ax2[] = {"variable", "run"};
+  static const char *const ax1r[] = {"run"};
+  static const char *const ax1s[] = {"sample"};
+  int st = odeon__result_create(e->runs, req->n_samples, &e->result);
+  if (st)
+    return st;
+  odeon_result_t *r = e->result;
+  int64_t sh[3] = {req->n_samples, e->nsav, e->runs};
+  uint64_t state_bytes =
+      (uint64_t)sh[0] * (uint64_t)sh[1] * (uint64_t)sh[2] * (uint64_t)e->rb;
+  if (e->want_state) {
+    int to_file = d->kind == ODEON_DEST_FILE;
+    if (d->kind == ODEON_DEST_AUTO) {
+      double limit =
+          d->ram_limit > 0 ? d->ram_limit : 0.5 * (double)physical_memory();
+      to_file = (double)state_bytes > limit;
+    }
+    const char *path = d->path ? d->path : "odeon-result.npy";
+    void *user = NULL;
+    if (d->kind == ODEON_DEST_USER) {
+      if (!d->user_state || d->user_state_bytes < state_bytes)
+        return odeon__error(ODEON_E_INVAL,
+                            "engine: the caller's state buffer holds %zu "
+                            "bytes, the state output needs %llu "
+                            "([%lld samples][%lld vars][%lld runs] of %d "
+                            "bytes)",
+                            d->user_state ? d->user_state_bytes : 0,
+                            (unsigned long long)state_bytes, (long long)sh[0],
+                            (long long)sh[1], (long long)sh[2], e->rb);
+      user = d->user_state;
+    }
+    st = odeon__result_add(r, ODEON__OUT_STATE, rt, 3, sh, ax3,
+                           req->state_labels, e->nsav, user,
+                           to_file ? path : NULL);
+    if (!st && to_file)
+      st = odeon__sink_file(&e->sink[ODEON__OUT_STATE], path, descr, 3, sh,
+                            (size_t)e->rb);
+    else if (!st)
+      odeon__sink_memory(&e->sink[ODEON__OUT_STATE],
+                         r->out[ODEON__OUT_STATE].data, (size_t)e->rb);
+    if (st)
+      return st;
+  } else if (d->kind == ODEON_DEST_USER || d->kind == ODEON_DEST_FILE) {
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: a %s destination needs the state output "
+                        "(outputs include 'state' and at least one saved "
+                        "state)",
+                        d->kind == ODEON_DEST_USER ? "caller-buffer" : "file");
+  }
+  if (e->want_obs) {
+    int64_t s[3] = {req->n_samples, e->nobs, e->runs};
+    st = odeon__result_add(r, ODEON__OUT_OBS, rt, 3, s, ax3, req->obs_labels,
+                           e->nobs, NULL, NULL);
+    odeon__sink_memory(&e->sink[ODEON__OUT_OBS], r->out[ODEON__OUT_OBS].data,
+                       (size_t)e->rb);
+  }
+  if (!st && (req->outputs & ODEON_OUT_TIME) && req->n_samples > 0) {
+    int64_t s[1] = {req->n_samples};
+    st = odeon__result_add(r, ODEON__OUT_TIME, ODEON_DTYPE_F64, 1, s, ax1s,
+                           NULL, 0, NULL, NULL);
+    if (!st)
+      memcpy(r->out[ODEON__OUT_TIME].data, req->sample_times,
+             (size_t)req->n_samples * sizeof(double));
+  }
+  if (!st) {
+    int64_t s[1] = {e->runs};
+    st = odeon__result_add(r, ODEON__OUT_STATUS, ODEON_DTYPE_U32, 1, s, ax1r,
+                           NULL, 0, NULL, NULL);
+    odeon__sink_memory(&e->sink[ODEON__OUT_STATUS],
+                       r->out[ODEON__OUT_STATUS].data, 4);
+  }
+  if (!st && e->want_cnt) {
+    int64_t s[2] = {e->ncnt, e->runs};
+    st = odeon__result_add(r, ODEON__OUT_COUNTERS, ODEON_DTYPE_I64, 2, s, ax2,
+                           req->counter_labels, e->ncnt, NULL, NULL);
+    odeon__sink_memory(&e->sink[ODEON__OUT_COUNTERS],
+                       r->out[ODEON__OUT_COUNTERS].data, 8);
+  }
+  if (!st && e->want_sum) {
+    int64_t s[3] = {req->n_windows, e->nsum, e->runs};
+    st = odeon__result_add(r, ODEON__OUT_SUMMARIES, rt, 3, s, axw,
+                           req->summary_labels, e->nsum, NULL, NULL);
+    odeon__sink_memory(&e->sink[ODEON__OUT_SUMMARIES],
+                       r->out[ODEON__OUT_SUMMARIES].data, (size_t)e->rb);
+  }
+  if (st)
+    return st;
+  e->bytes_total = 0;
+  for (int i = 0; i < ODEON__OUT_COUNT; i++)
+    if (i != ODEON__OUT_TIME)
+      e->bytes_total += (long long)odeon__result_bytes(r, (odeon__out_id)i);
+  return ODEON_OK;
+}
+
+static int check_request(engine *e) {
+  const odeon__engine_request *req = e->req;
+  if (!req->backend || !req->module || !req->grid)
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: request lacks a backend, module or grid");
+  const long long *info = req->info;
+  e->rb = (int)info[ODEON_INFO_REAL_BYTES];
+  if (info[ODEON_INFO_ABI] != ODEON_KERNEL_ABI || (e->rb != 4 && e->rb != 8))
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: kernel info has ABI %lld and %d-byte reals "
+                        "(expected ABI %d, 4 or 8)",
+                        info[ODEON_INFO_ABI], e->rb, ODEON_KERNEL_ABI);
+  e->ns = info[ODEON_INFO_N_STATES];
+  e->np = info[ODEON_INFO_N_PARAMS];
+  e->nsav = info[ODEON_INFO_N_SAVED];
+  e->nobs = info[ODEON_INFO_N_OBS_SAVED];
+  e->nsum = info[ODEON_INFO_N_SUMMARY_ROWS];
+  e->ncnt = info[ODEON_INFO_N_COUNTERS];
+  e->ncarry = info[ODEON_INFO_CARRY_LEN];
+  if (e->ns < 0 || e->np < 0 || e->nsav < 0 || e->nobs < 0 || e->nsum < 0 ||
+      e->ncnt < 0 || e->ncarry < 0)
+    return odeon__error(ODEON_E_INVAL, "engine: negative counts in kernel "
+                                       "info");
+  if (odeon__grid_count(req->grid, ODEON_SYM_STATE) != e->ns ||
+      odeon__grid_count(req->grid, ODEON_SYM_PARAMETER) != e->np)
+    return odeon__error(
+        ODEON_E_INVAL,
+        "engine: the grid has %lld states and %lld parameters, the kernel "
+        "%lld and %lld",
+        (long long)odeon__grid_count(req->grid, ODEON_SYM_STATE),
+        (long long)odeon__grid_count(req->grid, ODEON_SYM_PARAMETER), e->ns,
+        e->np);
+  if (req->n_samples < 0 || req->n_windows < 0 ||
+      (req->n_samples > 0 && (req->outputs & ODEON_OUT_TIME) &&
+       !req->sample_times))
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: %lld samples, %lld windows, sample times %s",
+                        req->n_samples, req->n_windows,
+                        req->sample_times ? "given" : "missing");
+  if (req->base.driver_stride != 0)
+    return odeon__error(ODEON_E_UNSUPPORTED,
+                        "engine: per-run driver blocks are not supported yet "
+                        "(driver_stride %lld)",
+                        req->base.driver_stride);
+  if (req->slots < 0 || req->slots > MAX_SLOTS)
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: slots must be 0 (= 2) to %d, "
+                        "got %d",
+                        MAX_SLOTS, req->slots);
+  if (req->chunk_runs < 0 || req->window_samples < 0 || req->timeout < 0 ||
+      !(req->device_budget >= 0))
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: chunk runs %lld, window samples %lld, "
+                        "timeout %g and device budget %g must not be negative",
+                        req->chunk_runs, req->window_samples, req->timeout,
+                        req->device_budget);
+  e->runs = odeon_grid_runs(req->grid);
+  e->want_state = (req->outputs & ODEON_OUT_STATE) && e->nsav > 0;
+  e->want_obs = (req->outputs & ODEON_OUT_OBSERVABLES) && e->nobs > 0;
+  e->want_sum =
+      (req->outputs & ODEON_OUT_SUMMARIES) && e->nsum > 0 && req->n_windows > 0;
+  e->want_cnt = (req->outputs & ODEON_OUT_COUNTERS) && e->ncnt > 0;
+  e->timeout = req->timeout > 0 ? req->timeout : 600.0;
+  e->n_slots = req->slots ? req->slots : 2;
+  return ODEON_OK;
+}
+
+static int make_plan(engine *e) {
+  const odeon__engine_request *req = e->req;
+  size_t free_b = 0, total_b = 0;
+  int st = e->ops->mem_info(e->be, &free_b, &total_b);
+  if (st)
+    return odeon__error_context(st, "engine: memory info: ");
+  double b = req->device_budget;
+  size_t budget = b > 1.0   ? (size_t)b
+                  : b > 0.0 ? (size_t)(b * (double)free_b)
+                            : (size_t)(0.8 * (double)free_b);
+  if (budget > free_b)
+    budget = free_b;
+  if (budget <= req->drivers_bytes)
+    return odeon__error(ODEON_E_NOMEM,
+                        "engine: device budget of %zu bytes (%zu free) "
+                        "leaves nothing after %zu bytes of driver data",
+                        budget, free_b, req->drivers_bytes);
+  odeon__plan_input *p = &e->pin;
+  size_t rb = (size_t)e->rb;
+  p->runs = e->runs;
+  p->n_samples = req->n_samples;
+  p->n_windows = req->n_windows;
+  double se = req->base.save_every, sw = req->base.summarise_every;
+  p->samples_per_window =
+      se > 0 && sw > 0 ? (long long)floor(sw / se + 0.5) : 0;
+  p->in_bytes = (size_t)(e->ns + e->np) * rb;
+  p->carry_bytes = (size_t)e->ncarry * 8 + (size_t)e->ncnt * 8;
+  p->final_bytes = 4 + (e->want_cnt ? (size_t)e->ncnt * 8 : 0);
+  p->sample_bytes = ((e->want_state ? (size_t)e->nsav : 0) +
+                     (e->want_obs ? (size_t)e->nobs : 0)) *
+                    rb;
+  p->window_bytes = e->want_sum ? (size_t)e->nsum * rb : 0;
+  p->device_bytes = budget - req->drivers_bytes;
+  p->pinned_bytes = req->pinned_cap ? req->pinned_cap : (size_t)256 << 20;
+  p->slots = e->n_slots;
+  p->force_chunk = req->chunk_runs;
+  p->force_window = req->window_samples;
+  return odeon__plan_make(p, &e->plan);
+}
+
+int odeon__engine_solve(const odeon__engine_request *req,
+                        odeon_result_t **out) {
+  if (!out)
+    return odeon__error(ODEON_E_INVAL, "engine: out is NULL");
+  *out = NULL;
+  if (!req)
+    return odeon__error(ODEON_E_INVAL, "engine: request is NULL");
+  engine *e = calloc(1, sizeof *e);
+  if (!e)
+    return odeon__error(ODEON_E_NOMEM, "engine: out of memory");
+  e->req = req;
+  e->be = req->backend;
+  e->ops = req->backend ? req->backend->ops : NULL;
+  if (pthread_mutex_init(&e->mu, NULL)) {
+    free(e);
+    return odeon__error(ODEON_E_BACKEND, "engine: pthread_mutex_init");
+  }
+  if (odeon__cond_init(&e->cv)) {
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+    return odeon__error(ODEON_E_BACKEND, "engine: pthread_cond_init");
+  }
+  int st = check_request(e);
+  if (!st)
+    st = make_plan(e);
+  if (!st)
+    st = setup_outputs(e);
+  if (!st && req->drivers && req->drivers_bytes)
+    st = e->ops->dev_alloc(e->be, req->drivers_bytes, &e->d_drivers);
+  if (!st)
+    st = setup_slots(e);
+  if (!st && e->d_drivers) {
+    /* The drivers go up once, and the upload is waited for before any
+       chunk is queued on any stream. */
+    slot *s0 = &e->slots[0];
+    st = e->ops->copy_h2d_async(s0->stream, e->d_drivers, req->drivers,
+                                req->drivers_bytes);
+    if (!st)
+      st = e->ops->event_record(s0->event, s0->stream);
+    if (!st)
+      st = e->ops->event_wait(s0->event, odeon__now() + e->timeout);
+    if (st)
+      odeon__error_context(st, "engine: uploading driver data: ");
+  }
+  if (!st) {
+    int rc = pthread_create(&e->writeback, NULL, writeback_main, e);
+    if (rc)
+      st = odeon__error(ODEON_E_BACKEND,
+                        "engine: cannot start the writeback thread (errno %d)",
+                        rc);
+    else
+      e->writeback_started = 1;
+  }
+  if (st) {
+    fail(e, st, "%s", "");
+  } else {
+    for (long long c = 0; c < e->plan.n_chunks; c++)
+      if (run_chunk(e, c) || failed(e))
+        break;
+  }
+  pthread_mutex_lock(&e->mu);
+  e->producer_done = 1;
+  pthread_cond_broadcast(&e->cv);
+  int err = e->status;
+  pthread_mutex_unlock(&e->mu);
+  if (err) {
+    /* Stop the streams first: queued work is discarded and its events are
+       signalled, which wakes a writeback thread waiting on one. */
+    for (int i = 0; i < e->n_slots; i++) {
+      if (e->slots[i].stream)
+        e->ops->stream_destroy(e->be, e->slots[i].stream);
+      e->slots[i].stream = NULL;
+    }
+  }
+  if (e->writeback_started)
+    pthread_join(e->writeback, NULL);
+  free_slots(e);
+  if (e->d_drivers)
+    e->ops->dev_free(e->be, e->d_drivers);
+  err = e->status; /* the writeback thread has ended: no lock needed */
+  for (int i = 0; i < ODEON__OUT_COUNT; i++) {
+    int cst = odeon__sink_close(&e->sink[i], !err);
+    if (cst && !err)
+      err = fail(e, cst, "engine: closing the output file: ");
+  }
+  if (err) {
+    odeon_result_destroy(e->result);
+    st = odeon__error(err, "%s", e->msg);
+  } else {
+    odeon__result_finish(e->result);
+    *out = e->result;
+    st = ODEON_OK;
+  }
+  pthread_cond_destroy(&e->cv);
+  pthread_mutex_destroy(&e->mu);
+  free(e);
+  return st;
+}

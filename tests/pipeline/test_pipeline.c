@@ -1,0 +1,407 @@
+/* test_pipeline.c - the chunked pipeline on the CPU backend gives results
+ * bitwise identical to one plain loop over every run, whatever the chunk
+ * size, time windows, slots and threads; destinations (memory, caller's
+ * buffer, .npy file, automatic), progress, cancel and the memory plan. */
+#include <unistd.h>
+
+#include "test_util.h"
+
+#include "engine/plan.h"
+#include "pipeline_kernel.h"
+
+#define ROWS 2
+#define NK 3
+#define NC 4
+#define RUNS (ROWS * NK * NC)
+
+typedef struct fixture {
+  pk_env env[2]; /* float64, float32 */
+  pk_ref ref[2];
+  odeon_grid_t *grid;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  for (int p = 0; p < 2; p++) {
+    if (pk_open(&f->env[p], 3, 0, p ? 4 : 8, 30)) {
+      print_error("setup: %s\n", odeon_last_error());
+      return -1;
+    }
+    if (pk_reference(&f->env[p], ROWS, NK, NC, &f->ref[p]))
+      return -1;
+  }
+  f->grid = pk_grid(ROWS, NK, NC);
+  *state = f;
+  return f->grid ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  for (int p = 0; p < 2; p++) {
+    pk_ref_free(&f->ref[p]);
+    pk_close(&f->env[p]);
+  }
+  odeon_grid_destroy(f->grid);
+  free(f);
+  return 0;
+}
+
+static void solve_and_compare(fixture *f, int p, long long chunk,
+                              long long window, int slots) {
+  odeon__engine_request req;
+  pk_request(&req, &f->env[p], f->grid);
+  req.chunk_runs = chunk;
+  req.window_samples = window;
+  req.slots = slots;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  int diff = pk_compare(res, &f->ref[p], f->env[p].rb);
+  if (diff)
+    print_error("output %d differs: precision %d, chunk %lld, window %lld, "
+                "slots %d\n",
+                diff, p ? 32 : 64, chunk, window, slots);
+  assert_int_equal(diff, 0);
+  assert_int_equal(odeon_result_runs(res), RUNS);
+  assert_int_equal(odeon_result_samples(res), PK_SAMPLES);
+  assert_int_equal(odeon_result_failed_runs(res), 0);
+  odeon_result_destroy(res);
+}
+
+static void every_chunk_size(void **state) {
+  for (long long c = 1; c <= RUNS; c++)
+    solve_and_compare(*state, 0, c, 0, 2);
+  solve_and_compare(*state, 0, RUNS + 7, 0, 2);
+}
+
+static void every_time_window(void **state) {
+  for (long long w = 1; w <= PK_SAMPLES; w++) {
+    solve_and_compare(*state, 0, 5, w, 2);
+    solve_and_compare(*state, 1, 7, w, 3);
+  }
+}
+
+static void slots_and_threads(void **state) {
+  fixture *f = *state;
+  int base_threads = pk_threads();
+  for (int t = 1; t <= 4; t++) {
+    pk_env env;
+    assert_ok(pk_open(&env, t, 0, 8, 30));
+    pk_env saved = f->env[0];
+    f->env[0] = env;
+    for (int s = 1; s <= 4; s++) {
+      solve_and_compare(f, 0, 3, 4, s);
+      solve_and_compare(f, 0, 10, 0, s);
+    }
+    f->env[0] = saved;
+    pk_close(&env);
+  }
+  assert_int_equal(pk_threads_settled(base_threads), base_threads);
+}
+
+static void float32_configs(void **state) {
+  solve_and_compare(*state, 1, 1, 0, 1);
+  solve_and_compare(*state, 1, 4, 3, 4);
+  solve_and_compare(*state, 1, RUNS, PK_SAMPLES, 2);
+}
+
+static void result_views(void **state) {
+  fixture *f = *state;
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  odeon_array_view v;
+  assert_ok(odeon_result_output(res, "state", &v));
+  assert_int_equal(v.ndim, 3);
+  assert_int_equal(v.shape[0], PK_SAMPLES);
+  assert_int_equal(v.shape[1], 2);
+  assert_int_equal(v.shape[2], RUNS);
+  assert_string_equal(v.axes[0], "sample");
+  assert_string_equal(v.axes[2], "run");
+  assert_string_equal(v.labels[1], "v");
+  assert_int_equal(v.dtype, ODEON_DTYPE_F64);
+  assert_ok(odeon_result_output(res, "time", &v));
+  assert_int_equal(v.shape[0], PK_SAMPLES);
+  assert_true(((const double *)v.data)[3] == f->env[0].times[3]);
+  assert_ok(odeon_result_output(res, "summaries", &v));
+  assert_string_equal(v.axes[0], "window");
+  assert_string_equal(v.labels[0], "mean(x)");
+  assert_int_equal(v.shape[0], PK_WINDOWS);
+  assert_ok(odeon_result_output(res, "counters", &v));
+  assert_int_equal(v.dtype, ODEON_DTYPE_I64);
+  assert_int_equal(((const long long *)v.data)[5],
+                   (long long)(PK_SETTLE / PK_DT + 0.5) +
+                       (PK_SAMPLES - 1) * (long long)(PK_SAVE / PK_DT + 0.5));
+  assert_status(odeon_result_output(res, "nonsense", &v), ODEON_E_INVAL);
+  assert_error_contains("nonsense");
+  assert_int_equal(odeon_result_run_status(res, 7), 0);
+  assert_int_equal(odeon_result_run_status(res, RUNS), UINT32_MAX);
+  assert_null(odeon_result_file(res, "state"));
+  odeon_result_destroy(res);
+
+  /* an output not asked for is absent */
+  req.outputs = ODEON_OUT_STATE;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_status(odeon_result_output(res, "observables", &v), ODEON_E_INVAL);
+  assert_error_contains("not produced");
+  assert_ok(odeon_result_output(res, "status", &v));
+  odeon_result_destroy(res);
+}
+
+/* Compare a .npy file's data with the reference and load it with numpy. */
+static void check_npy(const char *path, const pk_ref *ref) {
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  unsigned char head[10];
+  assert_int_equal(fread(head, 1, 10, fp), 10);
+  size_t hl = 10 + (size_t)head[8] + 256 * (size_t)head[9];
+  size_t bytes = PK_SAMPLES * 2 * RUNS * 8;
+  unsigned char *data = malloc(bytes);
+  fseek(fp, (long)hl, SEEK_SET);
+  assert_int_equal(fread(data, 1, bytes, fp), bytes);
+  assert_int_equal(fgetc(fp), EOF);
+  fclose(fp);
+  assert_memory_equal(data, ref->state, bytes);
+  free(data);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c \"import numpy, sys; a = numpy.load('%s', "
+           "mmap_mode='r'); sys.exit(0 if a.shape == (%d, 2, %d) and "
+           "a.dtype == numpy.float64 and abs(float(a[3, 1, 5]) - %.17g) == 0 "
+           "else 1)\"",
+           path, PK_SAMPLES, RUNS,
+           ((const double *)ref->state)[(3 * 2 + 1) * RUNS + 5]);
+  int rc = system(cmd);
+  if (rc)
+    print_error("numpy check failed (rc %d): %s\n", rc, cmd);
+  assert_int_equal(rc, 0);
+}
+
+static void file_destination(void **state) {
+  fixture *f = *state;
+  char path[512], inc[600];
+  snprintf(path, sizeof path, "%s/pipeline-test-%ld.npy", ODEON_BINARY_DIR,
+           (long)getpid());
+  snprintf(inc, sizeof inc, "%s.incomplete", path);
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  odeon_dest_t dest = {0};
+  dest.kind = ODEON_DEST_FILE;
+  dest.path = path;
+  req.dest = &dest;
+  req.chunk_runs = 5;
+  req.window_samples = 6;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  odeon_array_view v;
+  assert_ok(odeon_result_output(res, "state", &v));
+  assert_null(v.data);
+  assert_string_equal(odeon_result_file(res, "state"), path);
+  assert_int_equal(access(inc, F_OK), -1);
+  check_npy(path, &f->ref[0]);
+  odeon_result_destroy(res);
+  unlink(path);
+
+  /* automatic: above the RAM limit the state goes to the file */
+  dest.kind = ODEON_DEST_AUTO;
+  dest.ram_limit = 1000;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_string_equal(odeon_result_file(res, "state"), path);
+  check_npy(path, &f->ref[0]);
+  odeon_result_destroy(res);
+  /* below it, memory */
+  dest.ram_limit = 1e9;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_null(odeon_result_file(res, "state"));
+  assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+  odeon_result_destroy(res);
+  unlink(path);
+}
+
+static void user_destination(void **state) {
+  fixture *f = *state;
+  size_t bytes = PK_SAMPLES * 2 * RUNS * 8;
+  double *buf = malloc(bytes);
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  odeon_dest_t dest = {0};
+  dest.kind = ODEON_DEST_USER;
+  dest.user_state = buf;
+  dest.user_state_bytes = bytes;
+  req.dest = &dest;
+  req.chunk_runs = 7;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_memory_equal(buf, f->ref[0].state, bytes);
+  odeon_array_view v;
+  assert_ok(odeon_result_output(res, "state", &v));
+  assert_ptr_equal(v.data, buf);
+  odeon_result_destroy(res); /* must not free the caller's buffer */
+  dest.user_state_bytes = bytes - 8;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
+  assert_error_contains("caller's state buffer");
+  assert_null(res);
+  free(buf);
+}
+
+typedef struct progress_log {
+  int calls;
+  int64_t last_runs, last_bytes, total_runs, total_bytes;
+  int monotone;
+  int cancel_at; /* 0 = never */
+} progress_log;
+
+static int on_progress(int64_t runs, int64_t runs_total, int64_t bytes,
+                       int64_t bytes_total, void *user) {
+  progress_log *p = user;
+  p->calls++;
+  if (runs < p->last_runs || bytes < p->last_bytes)
+    p->monotone = 0;
+  p->last_runs = runs;
+  p->last_bytes = bytes;
+  p->total_runs = runs_total;
+  p->total_bytes = bytes_total;
+  return p->cancel_at && p->calls >= p->cancel_at;
+}
+
+static void progress_and_cancel(void **state) {
+  fixture *f = *state;
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  progress_log log = {0};
+  log.monotone = 1;
+  req.progress = on_progress;
+  req.progress_user = &log;
+  req.chunk_runs = 5;
+  req.window_samples = 10;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(log.calls, 5 * 3); /* 5 chunks x 3 time windows */
+  assert_true(log.monotone);
+  assert_int_equal(log.last_runs, RUNS);
+  assert_int_equal(log.total_runs, RUNS);
+  assert_int_equal(log.last_bytes, log.total_bytes);
+  odeon_result_destroy(res);
+
+  int threads = pk_threads();
+  for (int at = 1; at <= 15; at++) {
+    progress_log c = {0};
+    c.cancel_at = at;
+    req.progress_user = &c;
+    assert_status(odeon__engine_solve(&req, &res), ODEON_E_CANCELLED);
+    assert_null(res);
+    assert_error_contains("progress callback");
+    assert_int_equal(pk_threads_settled(threads), threads);
+  }
+}
+
+static void tiny_budgets(void **state) {
+  fixture *f = *state;
+  /* A backend whose whole "device" holds only a few runs: the chunk
+     shrinks and time windows appear, the results stay identical. */
+  for (size_t budget = 2000; budget <= 64000; budget *= 4) {
+    pk_env env;
+    assert_ok(pk_open(&env, 2, budget, 8, 30));
+    pk_env saved = f->env[0];
+    f->env[0] = env;
+    solve_and_compare(f, 0, 0, 0, 2);
+    f->env[0] = saved;
+    pk_close(&env);
+  }
+  /* the pinned cap alone */
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  req.pinned_cap = 3000;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+  odeon_result_destroy(res);
+  req.pinned_cap = 100;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_NOMEM);
+  assert_error_contains("cannot hold one run");
+}
+
+static void plan_math(void **state) {
+  (void)state;
+  odeon__plan_input in = {0};
+  in.runs = 100000000LL;
+  in.n_samples = 1001;
+  in.n_windows = 10;
+  in.samples_per_window = 100;
+  in.in_bytes = 4 * 8;
+  in.carry_bytes = 20 * 8;
+  in.final_bytes = 4 + 3 * 8;
+  in.sample_bytes = 3 * 8;
+  in.window_bytes = 2 * 8;
+  in.device_bytes = (size_t)1 << 30;
+  in.pinned_bytes = (size_t)256 << 20;
+  in.slots = 2;
+  odeon__plan p;
+  assert_ok(odeon__plan_make(&in, &p));
+  assert_int_equal(p.window_samples, 1001); /* whole series fits */
+  assert_true(p.chunk_runs * 2 * p.pinned_per_run <= in.pinned_bytes);
+  assert_int_equal(p.n_chunks, (in.runs + p.chunk_runs - 1) / p.chunk_runs);
+  /* very long series: time windows, aligned to summary windows */
+  in.n_samples = 10000001;
+  in.n_windows = 100000;
+  assert_ok(odeon__plan_make(&in, &p));
+  assert_true(p.window_samples < in.n_samples);
+  assert_int_equal(p.window_samples % 100, 0);
+  assert_true(p.chunk_runs >= 256);
+  assert_true(p.chunk_runs * 2 * p.device_per_run <= in.device_bytes);
+  assert_int_equal(odeon__plan_windows_done(&in, 1), 0);
+  assert_int_equal(odeon__plan_windows_done(&in, 101), 1);
+  assert_int_equal(odeon__plan_windows_done(&in, 100), 0);
+  assert_int_equal(odeon__plan_windows_done(&in, in.n_samples), 100000);
+  /* a forced chunk is an upper bound */
+  in.force_chunk = 77;
+  assert_ok(odeon__plan_make(&in, &p));
+  assert_int_equal(p.chunk_runs, 77);
+  /* nothing fits */
+  in.device_bytes = 100;
+  assert_status(odeon__plan_make(&in, &p), ODEON_E_NOMEM);
+  assert_error_contains("cannot hold one run");
+}
+
+static void bad_requests(void **state) {
+  fixture *f = *state;
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  odeon_result_t *res = NULL;
+  odeon_grid_t *g = NULL;
+  double d[3] = {0, 0, 0};
+  assert_ok(odeon__grid_create_vars(3, NULL, d, 2, NULL, d, &g));
+  req.grid = g;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
+  assert_error_contains("3 states");
+  odeon_grid_destroy(g);
+  pk_request(&req, &f->env[0], f->grid);
+  req.slots = 99;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
+  assert_error_contains("slots");
+  pk_request(&req, &f->env[0], f->grid);
+  req.base.driver_stride = 4;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_UNSUPPORTED);
+  pk_request(&req, &f->env[0], f->grid);
+  req.timeout = -1;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
+  assert_status(odeon__engine_solve(&req, NULL), ODEON_E_INVAL);
+  assert_null(res);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(every_chunk_size),
+      cmocka_unit_test(every_time_window),
+      cmocka_unit_test(slots_and_threads),
+      cmocka_unit_test(float32_configs),
+      cmocka_unit_test(result_views),
+      cmocka_unit_test(file_destination),
+      cmocka_unit_test(user_destination),
+      cmocka_unit_test(progress_and_cancel),
+      cmocka_unit_test(tiny_budgets),
+      cmocka_unit_test(plan_math),
+      cmocka_unit_test(bad_requests),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

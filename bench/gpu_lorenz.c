@@ -1,0 +1,622 @@
+/* gpu_lorenz.c - the GPU benchmarks of issue 6, each beside a hand-written
+ * one-thread-per-run CUDA kernel of the same method (bench/peers/, the
+ * floor) in the same process, timed with CUDA events; a table last.
+ *
+ *  1. Lorenz, rho = linspace(0, 21, N), u0 = (1, 0, 0), t in [0, 1],
+ *     float32, classical-rk4 dt = 1e-3, N = 2^22 and 2^23, saving start and
+ *     end: odeon's kernel vs the floor kernel (goal <= 1.10x) and odeon's
+ *     whole solve vs floor kernel + transfers at measured bandwidth (goal
+ *     <= 1.3x).
+ *  2. The same with tsit5, adaptive, atol = rtol = 1e-8 (dt0 = 0.01).
+ *  3. Output-bound: classical-rk4 saving every step for 2^20 runs (12.6 GB
+ *     of float32): GB/s delivered to host memory vs the pinned
+ *     device-to-host bandwidth measured here (goal >= 0.8x).
+ *  4. Time to first result: NVRTC cold compile + module load of a new
+ *     kernel (goal <= 0.3 s), the same from the cache in a second process
+ *     (goal <= 20 ms), and a whole small `odeon solve` process (<= 1 s).
+ *
+ * odeon's side goes through the public API (odeon_solve) when the library
+ * has the solver (ODEON_HAVE_SOLVER, set by bench/CMakeLists.txt); its
+ * kernel alone is timed through the CUDA backend with the generated source
+ * when the kernel-source generator is there (ODEON_HAVE_KERNEL_SOURCE).
+ *
+ * usage: gpu_lorenz [--quick] [--peers DIR] [--odeon PATH]
+ *   --quick   2^16..2^17 runs: a smoke run of every path in seconds
+ * Exit status: 0 (the table says PASS/MISS), 1 an error, 2 no device. */
+#include <math.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpu_common.h"
+#include "odeon.h"
+
+#if ODEON_HAVE_KERNEL_SOURCE
+#include "codegen/kernel_source.h"
+#endif
+
+#ifndef ODEON_SOURCE_DIR
+#define ODEON_SOURCE_DIR "."
+#endif
+
+static int quick;
+static const char *peers_dir = ODEON_SOURCE_DIR "/bench/peers";
+static char odeon_program[1024];
+static odeon__stream *bstream;
+static odeon__CUstream cstream;
+static double bw_h2d, bw_d2h; /* GB/s, pinned */
+
+static const char lorenz_model[] = "states:      x = 1, y = 0, z = 0\n"
+                                   "parameters:  rho = 21\n"
+                                   "constants:   sigma = 10, beta = 8/3\n"
+                                   "dx = sigma*(y - x)\n"
+                                   "dy = x*(rho - z) - y\n"
+                                   "dz = x*y - beta*z\n";
+
+/* ------------------------------------------------------------ bandwidth */
+
+/* Pinned copy bandwidth, best of 5 copies of 512 MiB (64 MiB quick). */
+static void measure_bandwidth(void) {
+  size_t bytes = (size_t)(quick ? 64 : 512) << 20;
+  void *h = NULL, *d = NULL;
+  GB_OK(gb_be->ops->host_alloc(gb_be, bytes, &h), "host_alloc");
+  GB_OK(gb_be->ops->dev_alloc(gb_be, bytes, &d), "dev_alloc");
+  memset(h, 0x3c, bytes);
+  gb_timer t = gb_timer_make(cstream);
+  double best_h2d = 1e30, best_d2h = 1e30;
+  for (int i = 0; i < 5; i++) {
+    gb_timer_start(&t);
+    GB_CHECK(gb_api->cuMemcpyHtoDAsync((odeon__CUdeviceptr)(uintptr_t)d, h,
+                                       bytes, cstream),
+             "cuMemcpyHtoDAsync");
+    double ms = gb_timer_stop(&t);
+    if (ms < best_h2d)
+      best_h2d = ms;
+    gb_timer_start(&t);
+    GB_CHECK(gb_api->cuMemcpyDtoHAsync(h, (odeon__CUdeviceptr)(uintptr_t)d,
+                                       bytes, cstream),
+             "cuMemcpyDtoHAsync");
+    ms = gb_timer_stop(&t);
+    if (ms < best_d2h)
+      best_d2h = ms;
+  }
+  gb_timer_free(&t);
+  bw_h2d = (double)bytes / (best_h2d * 1e-3) / 1e9;
+  bw_d2h = (double)bytes / (best_d2h * 1e-3) / 1e9;
+  printf("pinned bandwidth: H2D %.2f GB/s, D2H %.2f GB/s (%zu MiB copies)\n",
+         bw_h2d, bw_d2h, bytes >> 20);
+  gb_be->ops->dev_free(gb_be, d);
+  gb_be->ops->host_free(gb_be, h);
+}
+
+/* ---------------------------------------------------------- floor runs */
+
+typedef struct floor_result {
+  double kernel_ms;  /* best of the repetitions */
+  double wall_model; /* kernel + transfers at the measured bandwidth, ms */
+  float *end;        /* [3][n] final states (malloc'd) */
+  double mean_steps; /* tsit5: accepted + rejected per run */
+} floor_result;
+
+static void fill_inputs(float *y0, float *rho, long long n) {
+  for (long long i = 0; i < n; i++) {
+    y0[i] = 1.0f;
+    y0[n + i] = 0.0f;
+    y0[2 * n + i] = 0.0f;
+    rho[i] = (float)(21.0 * (double)i / (double)(n - 1));
+  }
+}
+
+/* RK4 (save_steps = steps: start and end) or, with tsit5 != 0, the
+ * adaptive floor. */
+static floor_result run_floor(const gb_floor *fl, long long n, int tsit5) {
+  floor_result fr = {0};
+  int steps = 1000, save_steps = 1000;
+  size_t in_bytes = (size_t)n * 4 * sizeof(float);
+  size_t out_bytes = (size_t)n * 6 * sizeof(float);
+  float *h_in = NULL, *h_out = NULL;
+  int *h_steps = NULL;
+  void *d_in = NULL, *d_out = NULL, *d_steps = NULL;
+  GB_OK(gb_be->ops->host_alloc(gb_be, in_bytes, (void **)&h_in), "host_alloc");
+  GB_OK(gb_be->ops->host_alloc(gb_be, out_bytes, (void **)&h_out),
+        "host_alloc");
+  GB_OK(gb_be->ops->host_alloc(gb_be, (size_t)n * 4, (void **)&h_steps),
+        "host_alloc");
+  GB_OK(gb_be->ops->dev_alloc(gb_be, in_bytes, &d_in), "dev_alloc");
+  GB_OK(gb_be->ops->dev_alloc(gb_be, out_bytes, &d_out), "dev_alloc");
+  GB_OK(gb_be->ops->dev_alloc(gb_be, (size_t)n * 4, &d_steps), "dev_alloc");
+  fill_inputs(h_in, h_in + 3 * n, n);
+  GB_CHECK(gb_api->cuMemcpyHtoDAsync((odeon__CUdeviceptr)(uintptr_t)d_in, h_in,
+                                     in_bytes, cstream),
+           "cuMemcpyHtoDAsync");
+  odeon__CUdeviceptr p_y0 = (odeon__CUdeviceptr)(uintptr_t)d_in;
+  odeon__CUdeviceptr p_rho = p_y0 + (odeon__CUdeviceptr)(3 * n * 4);
+  odeon__CUdeviceptr p_out = (odeon__CUdeviceptr)(uintptr_t)d_out;
+  odeon__CUdeviceptr p_steps = (odeon__CUdeviceptr)(uintptr_t)d_steps;
+  int ni = (int)n;
+  float dt = 1e-3f, atol = 1e-8f, rtol = 1e-8f;
+  double t_end = 1.0, dt0 = 0.01, dt_min = 1e-12, dt_max = 1.0;
+  int max_steps = 10000000;
+  void *rk4_params[] = {&p_y0, &p_rho, &p_out, &ni, &dt, &steps, &save_steps};
+  void *ts_params[] = {&p_y0, &p_rho, &p_out, &p_steps, &ni,     &t_end,
+                       &dt0,  &atol,  &rtol,  &dt_min,  &dt_max, &max_steps};
+  gb_timer t = gb_timer_make(cstream);
+  fr.kernel_ms = 1e30;
+  for (int rep = 0; rep < 4; rep++) { /* the first is a warm-up */
+    gb_timer_start(&t);
+    gb_launch(fl, n, cstream, tsit5 ? ts_params : rk4_params);
+    double ms = gb_timer_stop(&t);
+    if (rep > 0 && ms < fr.kernel_ms)
+      fr.kernel_ms = ms;
+  }
+  gb_timer_free(&t);
+  GB_CHECK(gb_api->cuMemcpyDtoHAsync(h_out, p_out, out_bytes, cstream),
+           "cuMemcpyDtoHAsync");
+  GB_CHECK(gb_api->cuMemcpyDtoHAsync(h_steps, p_steps, (size_t)n * 4, cstream),
+           "cuMemcpyDtoHAsync");
+  odeon__event *e = NULL;
+  GB_OK(gb_be->ops->event_create(gb_be, &e), "event_create");
+  GB_OK(gb_be->ops->event_record(e, bstream), "event_record");
+  GB_OK(gb_be->ops->event_wait(e, odeon__now() + 600), "event_wait");
+  gb_be->ops->event_destroy(gb_be, e);
+  /* Inputs y0 and rho up, start and end states down (status too would be
+     4 bytes more per run; the floor has none). */
+  fr.wall_model = fr.kernel_ms + (double)in_bytes / (bw_h2d * 1e6) +
+                  (double)out_bytes / (bw_d2h * 1e6);
+  fr.end = malloc((size_t)n * 3 * sizeof(float));
+  if (!fr.end) {
+    fprintf(stderr, "bench: out of memory\n");
+    exit(1);
+  }
+  memcpy(fr.end, h_out + 3 * n, (size_t)n * 3 * sizeof(float));
+  if (tsit5) {
+    double sum = 0;
+    for (long long i = 0; i < n; i++)
+      sum += h_steps[i];
+    fr.mean_steps = sum / (double)n;
+  }
+  gb_be->ops->dev_free(gb_be, d_in);
+  gb_be->ops->dev_free(gb_be, d_out);
+  gb_be->ops->dev_free(gb_be, d_steps);
+  gb_be->ops->host_free(gb_be, h_in);
+  gb_be->ops->host_free(gb_be, h_out);
+  gb_be->ops->host_free(gb_be, h_steps);
+  return fr;
+}
+
+#if ODEON_HAVE_SOLVER
+/* Largest |a - b| relative to the largest |b|, over [3][n] end states. */
+static double max_rel_diff(const float *a, const float *b, long long n) {
+  double worst = 0, scale = 0;
+  for (long long i = 0; i < 3 * n; i++) {
+    double d = fabs((double)a[i] - (double)b[i]);
+    if (!(d <= worst)) /* NaN counts as the worst */
+      worst = isnan(d) ? INFINITY : d;
+    if (fabs((double)b[i]) > scale)
+      scale = fabs((double)b[i]);
+  }
+  return scale > 0 ? worst / scale : worst;
+}
+#endif
+
+/* ------------------------------------------------------------ odeon side */
+
+#if ODEON_HAVE_SOLVER
+typedef struct odeon_run {
+  double create_s, solve_ms, mean_steps;
+  float *end; /* [3][n] */
+} odeon_run;
+
+static void api_die(const char *what, int st) {
+  fprintf(stderr, "bench: %s: %s: %s\n", what, odeon_status_name(st),
+          odeon_last_error());
+  exit(1);
+}
+
+/* A whole odeon_solve of the Lorenz sweep; save_every 0 keeps start and
+ * end, user_out (may be NULL) receives the state output instead of memory
+ * the result owns. */
+static odeon_run odeon_solve_lorenz(long long n, const char *algorithm,
+                                    double save_every, void *user_out,
+                                    size_t user_bytes, int reps) {
+  odeon_run r = {0};
+  odeon_model_t *m = NULL;
+  int st = odeon_model_from_string(lorenz_model, "lorenz", &m);
+  if (st)
+    api_die("model", st);
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.algorithm = algorithm;
+  o.precision = ODEON_FLOAT32;
+  o.backend = ODEON_BACKEND_CUDA;
+  o.duration = 1.0;
+  o.save_every = save_every;
+  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
+  if (strcmp(algorithm, "tsit5") == 0) {
+    o.atol = o.rtol = 1e-8;
+    o.dt = 0.01;
+  } else {
+    o.dt = 1e-3;
+  }
+  odeon_solver_t *s = NULL;
+  double t0 = odeon__now();
+  st = odeon_solver_create(m, &o, &s);
+  if (st)
+    api_die("solver_create", st);
+  r.create_s = odeon__now() - t0;
+  odeon_grid_t *g = NULL;
+  st = odeon_grid_create(m, &g);
+  if (st)
+    api_die("grid_create", st);
+  double *rho = malloc((size_t)n * sizeof *rho);
+  for (long long i = 0; i < n; i++)
+    rho[i] = 21.0 * (double)i / (double)(n - 1);
+  st = odeon_grid_sweep(g, "rho", rho, n);
+  if (st)
+    api_die("grid_sweep", st);
+  free(rho);
+  odeon_dest_t dest;
+  memset(&dest, 0, sizeof dest);
+  dest.kind = user_out ? ODEON_DEST_USER : ODEON_DEST_MEMORY;
+  dest.user_state = user_out;
+  dest.user_state_bytes = user_bytes;
+  r.solve_ms = 1e30;
+  for (int rep = 0; rep < reps; rep++) {
+    odeon_result_t *res = NULL;
+    double a = odeon__now();
+    st = odeon_solve(s, g, &dest, &res);
+    double ms = (odeon__now() - a) * 1e3;
+    if (st)
+      api_die("solve", st);
+    if (ms < r.solve_ms)
+      r.solve_ms = ms;
+    if (rep == reps - 1) {
+      odeon_array_view v;
+      if (!user_out && odeon_result_output(res, "state", &v) == ODEON_OK &&
+          v.data) {
+        int64_t samples = v.shape[0];
+        const float *end = (const float *)v.data + (samples - 1) * 3 * n;
+        r.end = malloc((size_t)n * 3 * sizeof(float));
+        memcpy(r.end, end, (size_t)n * 3 * sizeof(float));
+      }
+      if (odeon_result_output(res, "counters", &v) == ODEON_OK && v.data &&
+          v.dtype == ODEON_DTYPE_I64 && v.ndim >= 2) {
+        /* rows: accepted, rejected, ... (labels say which) */
+        double sum = 0;
+        for (int row = 0; row < 2 && row < v.shape[0]; row++)
+          for (long long i = 0; i < n; i++)
+            sum += (double)((const int64_t *)v.data)[row * n + i];
+        r.mean_steps = sum / (double)n;
+      }
+      if (odeon_result_failed_runs(res) > 0)
+        printf("  note: %lld runs stopped early (status bits set)\n",
+               (long long)odeon_result_failed_runs(res));
+    }
+    odeon_result_destroy(res);
+  }
+  odeon_grid_destroy(g);
+  odeon_solver_destroy(s);
+  odeon_model_destroy(m);
+  return r;
+}
+#endif
+
+/* ---------------------------------------------------------- benchmarks */
+
+static void bench_fixed_and_adaptive(const gb_floor *rk4, const gb_floor *ts) {
+  long long sizes[2] = {1LL << 22, 1LL << 23};
+  if (quick) {
+    sizes[0] = 1LL << 16;
+    sizes[1] = 1LL << 17;
+  }
+  for (int method = 0; method < 2; method++) {
+    const char *alg = method ? "tsit5" : "classical-rk4";
+    for (int k = 0; k < 2; k++) {
+      long long n = sizes[k];
+      floor_result fr = run_floor(method ? ts : rk4, n, method);
+      char name[96];
+      printf("%s N=2^%d: floor kernel %.3f ms, floor + transfers %.3f ms%s",
+             alg, (int)log2((double)n), fr.kernel_ms, fr.wall_model,
+             method ? "" : "\n");
+      if (method)
+        printf(", %.1f steps per run\n", fr.mean_steps);
+      double odeon_kernel = -1, odeon_wall = -1;
+#if ODEON_HAVE_SOLVER
+      odeon_run orun = odeon_solve_lorenz(n, alg, 0, NULL, 0, 3);
+      odeon_wall = orun.solve_ms;
+      printf("  odeon: solver create %.3f s, best solve %.3f ms", orun.create_s,
+             orun.solve_ms);
+      if (method)
+        printf(", %.1f steps per run", orun.mean_steps);
+      if (orun.end)
+        printf(", max |odeon - floor| / max|floor| = %.3g",
+               max_rel_diff(orun.end, fr.end, n));
+      printf("\n");
+      free(orun.end);
+#endif
+      (void)odeon_kernel;
+      snprintf(name, sizeof name, "%s N=2^%d kernel", alg,
+               (int)log2((double)n));
+      gb_add(name, odeon_kernel, fr.kernel_ms, "ms", 1.10, 1);
+      snprintf(name, sizeof name, "%s N=2^%d whole solve", alg,
+               (int)log2((double)n));
+      gb_add(name, odeon_wall, fr.wall_model, "ms", 1.30, 1);
+      free(fr.end);
+    }
+  }
+}
+
+static void bench_output_bound(void) {
+  long long n = quick ? 1LL << 14 : 1LL << 20;
+  long long samples = 1001;
+  size_t bytes = (size_t)n * 3 * (size_t)samples * sizeof(float);
+  printf("output-bound: %lld runs x %lld samples x 3 states float32 = %.2f "
+         "GB\n",
+         n, samples, (double)bytes / 1e9);
+  double gbps = -1;
+#if ODEON_HAVE_SOLVER
+  void *user = malloc(bytes);
+  if (!user) {
+    printf("  cannot allocate %.2f GB of host memory; skipped\n",
+           (double)bytes / 1e9);
+    gb_add("output-bound rk4 every step", -1, bw_d2h, "GB/s", 0.8, 0);
+    return;
+  }
+  memset(user, 0, bytes); /* touch every page: no page faults in the timing */
+  odeon_run orun = odeon_solve_lorenz(n, "classical-rk4", 1e-3, user, bytes, 1);
+  gbps = (double)bytes / (orun.solve_ms * 1e-3) / 1e9;
+  printf("  odeon: %.3f ms, %.2f GB/s delivered (pinned D2H %.2f GB/s)\n",
+         orun.solve_ms, gbps, bw_d2h);
+  free(user);
+#endif
+  gb_add("output-bound rk4 every step, 2^20 runs", gbps, bw_d2h, "GB/s", 0.8,
+         0);
+}
+
+/* A small kernel obeying kernel_args.h, for time to first result when the
+ * generated source is not available: Lorenz RK4, start and end. */
+static const char ttfr_kernel[] =
+    "#define ODEON_REAL_IS_FLOAT 1\n"
+    "#include \"real.h\"\n"
+    "#include \"kernel_args.h\"\n"
+    "extern \"C\" __device__ const long long odeon_kernel_info[ODEON_INFO_LEN]"
+    " = {ODEON_KERNEL_ABI, 4, 3, 1, 0, 0, 3, 0, 0, 0, 0, 4, 0};\n"
+    "extern \"C\" __global__ void odeon_kernel_cuda(odeon_kernel_args a) {\n"
+    "  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n"
+    "  if (i >= a.n) return;\n"
+    "  const float *y0 = (const float *)a.y0, *p = (const float *)a.params;\n"
+    "  float x = y0[i], y = y0[a.n + i], z = y0[2 * a.n + i], r = p[i];\n"
+    "  float h = (float)a.dt;\n"
+    "  long long steps = (long long)(a.duration / a.dt + 0.5);\n"
+    "  for (long long s = 0; s < steps; s++) {\n"
+    "    float ax = 10.f * (y - x), ay = x * (r - z) - y, az = x * y - 8.f / "
+    "3.f * z;\n"
+    "    float bx = x + h / 2 * ax, by = y + h / 2 * ay, bz = z + h / 2 * az;\n"
+    "    float cx = 10.f * (by - bx), cy = bx * (r - bz) - by, cz = bx * by - "
+    "8.f / 3.f * bz;\n"
+    "    float dx = x + h / 2 * cx, dy = y + h / 2 * cy, dz = z + h / 2 * cz;\n"
+    "    float ex = 10.f * (dy - dx), ey = dx * (r - dz) - dy, ez = dx * dy - "
+    "8.f / 3.f * dz;\n"
+    "    float fx = x + h * ex, fy = y + h * ey, fz = z + h * ez;\n"
+    "    float gx = 10.f * (fy - fx), gy = fx * (r - fz) - fy, gz = fx * fy - "
+    "8.f / 3.f * fz;\n"
+    "    x += h / 6 * (ax + 2 * cx + 2 * ex + gx);\n"
+    "    y += h / 6 * (ay + 2 * cy + 2 * ey + gy);\n"
+    "    z += h / 6 * (az + 2 * cz + 2 * ez + gz);\n"
+    "  }\n"
+    "  float *o = (float *)a.out_state;\n"
+    "  if (o) { o[i] = x; o[a.n + i] = y; o[2 * a.n + i] = z; }\n"
+    "}\n";
+
+/* The kernel source for time to first result, unique per `tag` so that no
+ * earlier run has it cached. */
+static char *ttfr_source(const char *tag) {
+  size_t size = sizeof ttfr_kernel + 128;
+  char *s = malloc(size);
+  snprintf(s, size, "// time to first result %s\n%s", tag, ttfr_kernel);
+  return s;
+}
+
+/* In a fresh process: open the device, load the kernel (cached by the
+ * parent) and print the times. */
+static int ttfr_child(const char *cache_dir, const char *tag) {
+  double t0 = odeon__now();
+  gb_open();
+  double t1 = odeon__now();
+  char *src = ttfr_source(tag);
+  odeon__kernel_source ks = {src, "ttfr", 4};
+  odeon__module *m = NULL;
+  GB_OK(gb_be->ops->module_load(gb_be, &ks, cache_dir, &m), "module_load");
+  double t2 = odeon__now();
+  const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);
+  printf("TTFR_CHILD from_cache=%d init_ms=%.3f load_ms=%.3f read_ms=%.3f "
+         "module_ms=%.3f\n",
+         st->from_cache, (t1 - t0) * 1e3, (t2 - t1) * 1e3, st->compile_s * 1e3,
+         st->load_s * 1e3);
+  gb_be->ops->module_unload(gb_be, m);
+  gb_be->ops->destroy(gb_be);
+  free(src);
+  return 0;
+}
+
+/* Run a program with a deadline (alarm in the child); returns its exit
+ * status and the wall seconds; stdout is captured into out (if non-NULL). */
+static int run_program(char *const argv[], double *seconds, char *out,
+                       size_t out_size) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return -1;
+  double t0 = odeon__now();
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    alarm(300);
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  size_t len = 0;
+  char buf[4096];
+  ssize_t r;
+  while ((r = read(fds[0], buf, sizeof buf)) > 0) {
+    if (out && len + 1 < out_size) {
+      size_t take =
+          (size_t)r < out_size - 1 - len ? (size_t)r : out_size - 1 - len;
+      memcpy(out + len, buf, take);
+      len += take;
+    }
+  }
+  close(fds[0]);
+  if (out)
+    out[len] = '\0';
+  int status = 0;
+  waitpid(pid, &status, 0);
+  *seconds = odeon__now() - t0;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void bench_time_to_first_result(void) {
+  char cache[512];
+  snprintf(cache, sizeof cache, "/tmp/odeon-bench-ttfr-%ld", (long)getpid());
+  mkdir(cache, 0755);
+  char tag[64];
+  snprintf(tag, sizeof tag, "%ld-%ld", (long)getpid(), (long)time(NULL));
+  char *src = ttfr_source(tag);
+  odeon__kernel_source ks = {src, "ttfr", 4};
+  odeon__module *m = NULL;
+  GB_OK(gb_be->ops->module_load(gb_be, &ks, cache, &m), "module_load");
+  const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);
+  double cold = st->compile_s + st->load_s;
+  printf("time to first result: cold NVRTC compile %.1f ms + module load "
+         "%.1f ms (%d registers, %d local bytes)\n",
+         st->compile_s * 1e3, st->load_s * 1e3, st->registers, st->local_bytes);
+  gb_be->ops->module_unload(gb_be, m);
+  free(src);
+  gb_add("NVRTC cold compile + load, new kernel", cold, -1, "s", 0.3, 1);
+
+  char self[1024];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  double cached_ms = -1;
+  if (len > 0) {
+    self[len] = '\0';
+    char *argv[] = {self, "--ttfr-child", cache, tag, NULL};
+    char out[1024];
+    double secs = 0;
+    int rc = run_program(argv, &secs, out, sizeof out);
+    double init_ms = 0, load_ms = 0;
+    int from_cache = 0;
+    const char *p = strstr(out, "TTFR_CHILD");
+    if (rc == 0 && p &&
+        sscanf(p, "TTFR_CHILD from_cache=%d init_ms=%lf load_ms=%lf",
+               &from_cache, &init_ms, &load_ms) == 3) {
+      cached_ms = load_ms;
+      printf("  second process: CUDA init %.1f ms, kernel from the cache "
+             "%.2f ms (from_cache=%d), process %.0f ms\n",
+             init_ms, load_ms, from_cache, secs * 1e3);
+    } else {
+      printf("  second process failed (exit %d): %s\n", rc, out);
+    }
+  }
+  gb_add("cached kernel load, second process", cached_ms, -1, "ms", 20, 1);
+
+  /* A whole small `odeon solve` process (its kernel cached by a first
+     run, as a user's second run of a model would be). */
+  double solve_s = -1;
+  if (odeon_program[0] && access(odeon_program, X_OK) == 0) {
+    char model_path[600];
+    snprintf(model_path, sizeof model_path, "%s/lorenz.odeon", cache);
+    FILE *f = fopen(model_path, "w");
+    if (f) {
+      fputs(lorenz_model, f);
+      fclose(f);
+    }
+    char cache_opt[600];
+    snprintf(cache_opt, sizeof cache_opt, "ODEON_CACHE_DIR=%s", cache);
+    putenv(cache_opt);
+    char *argv[] = {
+        odeon_program, "solve",   model_path,      "--backend",     "cuda",
+        "--precision", "float32", "--algorithm",   "classical-rk4", "--dt",
+        "1e-3",        "--sweep", "rho=0:21:1024", "--out",         "/dev/null",
+        "--quiet",     NULL};
+    double first = 0, second = 0;
+    int rc1 = run_program(argv, &first, NULL, 0);
+    int rc2 = run_program(argv, &second, NULL, 0);
+    printf("  odeon solve process (1024 runs): first %.0f ms (exit %d), "
+           "cached %.0f ms (exit %d)\n",
+           first * 1e3, rc1, second * 1e3, rc2);
+    if (rc2 == 0)
+      solve_s = second;
+  } else {
+    printf("  odeon program not found (%s); whole-process time skipped\n",
+           odeon_program);
+  }
+  gb_add("whole `odeon solve` process, small", solve_s, -1, "s", 1.0, 1);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 3 && strcmp(argv[1], "--ttfr-child") == 0)
+    return ttfr_child(argv[2], argv[3]);
+  /* The odeon program sits in the build directory, one above bench/. */
+  char self[900];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len > 0) {
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = '\0';
+      snprintf(odeon_program, sizeof odeon_program, "%s/../odeon", self);
+    }
+  }
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--quick") == 0)
+      quick = 1;
+    else if (strcmp(argv[i], "--peers") == 0 && i + 1 < argc)
+      peers_dir = argv[++i];
+    else if (strcmp(argv[i], "--odeon") == 0 && i + 1 < argc)
+      snprintf(odeon_program, sizeof odeon_program, "%s", argv[++i]);
+    else {
+      fprintf(stderr, "usage: gpu_lorenz [--quick] [--peers DIR] [--odeon "
+                      "PATH]\n");
+      return 1;
+    }
+  }
+  gb_open();
+  const odeon__cuda_device_info *d = odeon__cuda_device(gb_be);
+  printf("device: %s (%s, %d SMs), driver %d, NVRTC %d%s\n", d->name, d->arch,
+         d->sm_count, d->driver_version, d->nvrtc_version,
+         quick ? ", QUICK sizes" : "");
+  GB_OK(gb_be->ops->stream_create(gb_be, &bstream), "stream_create");
+  cstream = odeon__cuda_stream_handle(bstream);
+  measure_bandwidth();
+  gb_floor rk4 = gb_floor_load(peers_dir, "lorenz_rk4.cu", "lorenz_rk4_floor");
+  gb_floor ts =
+      gb_floor_load(peers_dir, "lorenz_tsit5.cu", "lorenz_tsit5_floor");
+  printf("floor kernels: rk4 compile %.1f ms + load %.1f ms, tsit5 compile "
+         "%.1f ms + load %.1f ms\n",
+         rk4.compile_s * 1e3, rk4.load_s * 1e3, ts.compile_s * 1e3,
+         ts.load_s * 1e3);
+#if !ODEON_HAVE_SOLVER
+  printf("note: this library has no solver yet (src/api/solver.c): odeon's "
+         "columns are n/a, the floors are measured\n");
+#endif
+  bench_fixed_and_adaptive(&rk4, &ts);
+  bench_output_bound();
+  bench_time_to_first_result();
+  GB_CHECK(gb_api->cuModuleUnload(rk4.mod), "cuModuleUnload");
+  GB_CHECK(gb_api->cuModuleUnload(ts.mod), "cuModuleUnload");
+  GB_OK(gb_be->ops->stream_destroy(gb_be, bstream), "stream_destroy");
+  char title[400];
+  snprintf(title, sizeof title,
+           "odeon GPU benchmarks on %s (%s), pinned H2D %.1f GB/s, D2H %.1f "
+           "GB/s%s",
+           d->name, d->arch, bw_h2d, bw_d2h, quick ? " [QUICK sizes]" : "");
+  gb_be->ops->destroy(gb_be);
+  gb_print_table(title);
+  return 0;
+}

@@ -117,15 +117,18 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   if (eest == 0.0) {
     q = 1.0 / qmax;
   } else {
-    c->q11 = pow(eest, a->beta1);
-    q = c->q11 / pow(c->qold, a->beta2);
-    q = odeon_clamp(q / gamma, 1.0 / qmax, 1.0 / qmin);
+    c->q11 = (odeon_real)odeon_pow((odeon_real)eest, (odeon_real)a->beta1);
+    q = (odeon_real)(c->q11 / (odeon_real)odeon_pow((odeon_real)c->qold,
+                                                    (odeon_real)a->beta2));
+    q = (odeon_real)odeon_clamp((odeon_real)(q / (odeon_real)gamma),
+                                (odeon_real)(1.0 / qmax),
+                                (odeon_real)(1.0 / qmin));
   }
   if (eest <= 1.0) {
     if (q >= a->deadband_min && q <= a->deadband_max)
       q = 1.0;
     c->qold = eest > ODEON_QOLD_INIT ? eest : ODEON_QOLD_INIT;
-    *h_next = h / q;
+    *h_next = (odeon_real)(h / q);
     return 1;
   }
   double r = c->q11 / gamma;

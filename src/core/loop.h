@@ -146,6 +146,7 @@ ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
   odeon_real obs[ODEON_NOBS_ALLOC];
   for (int j = 0; j < ODEON_NOBS_ALLOC; j++)
     obs[j] = ODEON_R(0);
+  (void)obs;
 #if ODEON_OBS_ON && ODEON_SYS_N_OBSERVABLES > 0
   if (!failed) {
     odeon_real drv[ODEON_NDRV_ALLOC];
@@ -267,6 +268,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   }
 
   odeon_real y_new[ODEON_N], xs[ODEON_N];
+  (void)xs;
   const long long k_stop =
       a->sample_end < n_samples ? a->sample_end : n_samples;
   while (!cx.status) {

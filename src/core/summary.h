@@ -164,6 +164,7 @@ ODEON_HD static inline void odeon_sum_write(const odeon_sum *sm, int failed,
                                             odeon_real *out, long long n,
                                             long long r) {
   const double nan = odeon_nan();
+  (void)nan;
   for (int v = 0; v < ODEON_SUM_NVARS; v++) {
     const double *s = sm->s[v];
     const double cnt = s[ODEON_SS_N];

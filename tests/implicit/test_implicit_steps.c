@@ -9,6 +9,7 @@
 
 #include "manufactured_system.h"
 
+#include "radau_iia5_step.h"
 #include "rosenbrock_step.h"
 #include "sdirk_step.h"
 
@@ -32,34 +33,42 @@ static void make_ctx(odeon_ctx *cx, const odeon_kernel_args *a, double k,
   cx->adaptive = adaptive;
 }
 
-/* Integrate [0, 1] with n fixed steps of a DIRK (family 3) or Rosenbrock
- * (family 2) variant; returns the max-norm global error at t = 1, or a
- * negative value if a step failed. */
+/* Integrate [0, 1] with n fixed steps of a DIRK (family 3), Rosenbrock
+ * (family 2) or Radau (family 4) variant; returns the max-norm global error at
+ * t = 1, or a negative value if a step failed. */
 static double run_fixed(int family, int v, int n, odeon_ctx *cx) {
   double e[3], de[3], dde[3];
   odeon_real y[3], y_new[3], eest;
   static odeon_dirk_ws dws;
   static odeon_ros_ws rws;
+  static odeon_radau_ws qws;
   ms_exact(0.0, e, de, dde);
   for (int i = 0; i < 3; i++)
     y[i] = (odeon_real)e[i];
   const double h = 1.0 / n;
   if (family == 3)
     odeon_dirk_start(&dws, cx, 0.0, y);
-  else
+  else if (family == 2)
     odeon_ros_start(&rws, cx, 0.0, y);
+  else
+    odeon_radau_start(&qws, cx, 0.0, y);
   for (int k = 0; k < n; k++) {
     const double t = k * h;
-    unsigned st = family == 3 ? odeon_dirk_try(odeon_dirk_table(v), &dws, cx, t,
-                                               h, y, y_new, &eest)
-                              : odeon_ros_try(odeon_ros_table(v), &rws, cx, t,
-                                              h, y, y_new, &eest);
+    unsigned st;
+    if (family == 3)
+      st = odeon_dirk_try(odeon_dirk_table(v), &dws, cx, t, h, y, y_new, &eest);
+    else if (family == 2)
+      st = odeon_ros_try(odeon_ros_table(v), &rws, cx, t, h, y, y_new, &eest);
+    else
+      st = odeon_radau_try(&qws, cx, t, h, y, y_new, &eest);
     if (st)
       return -1.0;
     if (family == 3)
       odeon_dirk_accept(&dws, cx, t + h, y_new);
-    else
+    else if (family == 2)
       odeon_ros_accept(&rws, cx, t + h, y_new);
+    else
+      odeon_radau_accept(&qws, cx, t + h, y_new);
     for (int i = 0; i < 3; i++)
       y[i] = y_new[i];
   }
@@ -112,6 +121,11 @@ static void test_rosenbrock_orders(void **state) {
   check_order("rodas5p", 2, ODEON_ROS_RODAS5P, 5, 8);
 }
 
+static void test_radau_order(void **state) {
+  (void)state;
+  check_order("radau_iia_5", 4, 0, 5, 8);
+}
+
 /* The embedded estimate of one step from the exact state shrinks like
  * h^(q+1) with q the estimate's order. */
 static void check_estimate(const char *name, int family, int v, int q) {
@@ -119,6 +133,7 @@ static void check_estimate(const char *name, int family, int v, int q) {
   odeon_ctx cx;
   static odeon_dirk_ws dws;
   static odeon_ros_ws rws;
+  static odeon_radau_ws qws;
   double e[3], de[3], dde[3], est[2];
   odeon_real y[3], y_new[3], eest = 0;
   make_ctx(&cx, &a, -2.385, 1);
@@ -132,10 +147,13 @@ static void check_estimate(const char *name, int family, int v, int q) {
       odeon_dirk_start(&dws, &cx, 0.3, y);
       st = odeon_dirk_try(odeon_dirk_table(v), &dws, &cx, 0.3, h, y, y_new,
                           &eest);
-    } else {
+    } else if (family == 2) {
       odeon_ros_start(&rws, &cx, 0.3, y);
       st =
           odeon_ros_try(odeon_ros_table(v), &rws, &cx, 0.3, h, y, y_new, &eest);
+    } else {
+      odeon_radau_start(&qws, &cx, 0.3, y);
+      st = odeon_radau_try(&qws, &cx, 0.3, h, y, y_new, &eest);
     }
     assert_int_equal(st, 0);
     est[k] = (double)eest;
@@ -158,6 +176,7 @@ static void test_estimates(void **state) {
   check_estimate("rosenbrock23", 2, ODEON_ROS_ROSENBROCK23, 2);
   check_estimate("rodas4", 2, ODEON_ROS_RODAS4, 3);
   check_estimate("rodas5p", 2, ODEON_ROS_RODAS5P, 4);
+  check_estimate("radau_iia_5", 4, 0, 3);
 }
 
 /* A stiff version (p = -2385) converges with few Newton iterations, and
@@ -247,6 +266,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dirk_orders),
       cmocka_unit_test(test_rosenbrock_orders),
+      cmocka_unit_test(test_radau_order),
       cmocka_unit_test(test_estimates),
       cmocka_unit_test(test_stiff_counters),
       cmocka_unit_test(test_newton_failure),

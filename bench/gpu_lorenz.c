@@ -426,7 +426,7 @@ static int ttfr_child(const char *cache_dir, const char *tag) {
   gb_open();
   double t1 = odeon__now();
   char *src = ttfr_source(tag);
-  odeon__kernel_source ks = {src, "ttfr", 4};
+  odeon__module_source ks = {src, "ttfr", 4};
   odeon__module *m = NULL;
   GB_OK(gb_be->ops->module_load(gb_be, &ks, cache_dir, &m), "module_load");
   double t2 = odeon__now();
@@ -488,7 +488,7 @@ static void bench_time_to_first_result(void) {
   char tag[64];
   snprintf(tag, sizeof tag, "%ld-%ld", (long)getpid(), (long)time(NULL));
   char *src = ttfr_source(tag);
-  odeon__kernel_source ks = {src, "ttfr", 4};
+  odeon__module_source ks = {src, "ttfr", 4};
   odeon__module *m = NULL;
   GB_OK(gb_be->ops->module_load(gb_be, &ks, cache, &m), "module_load");
   const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);

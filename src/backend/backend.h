@@ -29,11 +29,11 @@ typedef struct odeon__module odeon__module;
 
 /* Source of a kernel to compile: the generated translation unit plus the
  * core headers it includes (embedded in the library at build time). */
-typedef struct odeon__kernel_source {
+typedef struct odeon__module_source {
   const char *text;   /* the generated source */
   const char *name;   /* a short name for messages and cache files */
   int real_bytes;     /* 4 or 8 */
-} odeon__kernel_source;
+} odeon__module_source;
 
 typedef struct odeon__backend_ops {
   const char *name; /* "cpu", "cuda" */
@@ -66,7 +66,7 @@ typedef struct odeon__backend_ops {
   int (*event_wait)(odeon__event *e, double deadline);
 
   /* kernels: compile (or load from the on-disk cache) and unload */
-  int (*module_load)(odeon__backend *be, const odeon__kernel_source *src,
+  int (*module_load)(odeon__backend *be, const odeon__module_source *src,
                      const char *cache_dir, odeon__module **out);
   void (*module_unload)(odeon__backend *be, odeon__module *m);
   int (*module_info)(odeon__module *m, long long info[ODEON_INFO_LEN]);

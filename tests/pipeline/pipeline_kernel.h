@@ -131,7 +131,7 @@ typedef struct pk_env {
 } pk_env;
 
 /* Build the kernel source for a precision; caller frees. */
-static char *pk_source(int real_bytes) {
+static inline char *pk_source(int real_bytes) {
   const char *pre = real_bytes == 4 ? "#define ODEON_REAL_IS_FLOAT 1\n" : "";
   char *s = malloc(strlen(pre) + sizeof pk_kernel_body);
   if (s) {
@@ -141,7 +141,7 @@ static char *pk_source(int real_bytes) {
   return s;
 }
 
-static int pk_open(pk_env *env, int threads, size_t budget, int real_bytes,
+static inline int pk_open(pk_env *env, int threads, size_t budget, int real_bytes,
                    double timeout) {
   memset(env, 0, sizeof *env);
   odeon__backend_config cfg = {0};
@@ -152,7 +152,7 @@ static int pk_open(pk_env *env, int threads, size_t budget, int real_bytes,
   if (st)
     return st;
   char *text = pk_source(real_bytes);
-  odeon__kernel_source src = {text, "pipeline-test", real_bytes};
+  odeon__module_source src = {text, "pipeline-test", real_bytes};
   st = env->be->ops->module_load(env->be, &src, NULL, &env->mod);
   free(text);
   if (!st)
@@ -163,7 +163,7 @@ static int pk_open(pk_env *env, int threads, size_t budget, int real_bytes,
   return st;
 }
 
-static void pk_close(pk_env *env) {
+static inline void pk_close(pk_env *env) {
   if (env->mod)
     env->be->ops->module_unload(env->be, env->mod);
   if (env->be)
@@ -174,12 +174,12 @@ static void pk_close(pk_env *env) {
 /* The test grid: x0 a verbatim column of `rows` values, v0 broadcast,
  * k swept over nk values, c swept over nc values (fastest). */
 static const char *const pk_names[] = {"x", "v", "k", "c"};
-static double pk_x0(long long row) { return 1.385 - 0.0173 * (double)row; }
-static double pk_k(long long i) { return 2.385 + 0.731 * (double)i; }
-static double pk_c(long long i) { return 0.0375 + 0.0519 * (double)i; }
+static inline double pk_x0(long long row) { return 1.385 - 0.0173 * (double)row; }
+static inline double pk_k(long long i) { return 2.385 + 0.731 * (double)i; }
+static inline double pk_c(long long i) { return 0.0375 + 0.0519 * (double)i; }
 #define PK_V0 (-0.4125)
 
-static odeon_grid_t *pk_grid(long long rows, long long nk, long long nc) {
+static inline odeon_grid_t *pk_grid(long long rows, long long nk, long long nc) {
   odeon_grid_t *g = NULL;
   double sd[2] = {0.0, 0.0}, pd[2] = {1.0, 0.1};
   if (odeon__grid_create_vars(2, pk_names, sd, 2, pk_names + 2, pd, &g))
@@ -204,7 +204,7 @@ static odeon_grid_t *pk_grid(long long rows, long long nk, long long nc) {
   return g;
 }
 
-static void pk_request(odeon__engine_request *req, pk_env *env,
+static inline void pk_request(odeon__engine_request *req, pk_env *env,
                        const odeon_grid_t *grid) {
   static const char *const state_labels[] = {"x", "v"};
   static const char *const obs_labels[] = {"energy"};
@@ -245,7 +245,7 @@ typedef struct pk_ref {
   long long *cnt;
 } pk_ref;
 
-static int pk_reference(const pk_env *env, long long rows, long long nk,
+static inline int pk_reference(const pk_env *env, long long rows, long long nk,
                         long long nc, pk_ref *ref) {
   long long n = rows * nk * nc;
   size_t rb = (size_t)env->rb, nn = (size_t)n;
@@ -301,7 +301,7 @@ static int pk_reference(const pk_env *env, long long rows, long long nk,
   return ODEON_OK;
 }
 
-static void pk_ref_free(pk_ref *ref) {
+static inline void pk_ref_free(pk_ref *ref) {
   free(ref->state);
   free(ref->obs);
   free(ref->sum);
@@ -312,7 +312,7 @@ static void pk_ref_free(pk_ref *ref) {
 
 /* 0 when every output of the result equals the reference bit for bit;
  * else the number of the first output that differs (1 state .. 5 counters). */
-static int pk_compare(const odeon_result_t *res, const pk_ref *ref, int rb) {
+static inline int pk_compare(const odeon_result_t *res, const pk_ref *ref, int rb) {
   size_t nn = (size_t)ref->runs;
   struct {
     odeon__out_id id;
@@ -335,7 +335,7 @@ static int pk_compare(const odeon_result_t *res, const pk_ref *ref, int rb) {
 }
 
 /* Threads of this process (entries of /proc/self/task). */
-static int pk_threads(void) {
+static inline int pk_threads(void) {
   DIR *d = opendir("/proc/self/task");
   int n = 0;
   if (!d)
@@ -349,7 +349,7 @@ static int pk_threads(void) {
 /* Threads of this process once joined threads have left /proc: the kernel
  * reaps a thread shortly after pthread_join returns, so the count is read
  * again for up to a second until it drops to `expected`. */
-static int pk_threads_settled(int expected) {
+static inline int pk_threads_settled(int expected) {
   int n = pk_threads();
   for (int i = 0; i < 1000 && n > expected; i++) {
     struct timespec ts = {0, 1000000};

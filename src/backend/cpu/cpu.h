@@ -67,7 +67,7 @@ int odeon__cpu_event_query(odeon__event *e);
 int odeon__cpu_event_wait(odeon__event *e, double deadline);
 
 /* kernels (cpu_module.c) */
-int odeon__cpu_module_load(odeon__backend *be, const odeon__kernel_source *src,
+int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
                            const char *cache_dir, odeon__module **out);
 void odeon__cpu_module_unload(odeon__backend *be, odeon__module *m);
 int odeon__cpu_module_info(odeon__module *m, long long info[ODEON_INFO_LEN]);

@@ -267,7 +267,7 @@ static int compile(const char *cc, const char *hdr_dir, const char *src_path,
   return ODEON_OK;
 }
 
-static int open_module(const char *so_path, const odeon__kernel_source *src,
+static int open_module(const char *so_path, const odeon__module_source *src,
                        odeon__module **out) {
   void *dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
   if (!dl)
@@ -303,7 +303,7 @@ static int open_module(const char *so_path, const odeon__kernel_source *src,
   return ODEON_OK;
 }
 
-int odeon__cpu_module_load(odeon__backend *be, const odeon__kernel_source *src,
+int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
                            const char *cache_dir, odeon__module **out) {
   if (!out)
     return odeon__error(ODEON_E_INVAL, "cpu module_load: out is NULL");

@@ -73,7 +73,7 @@ void odeon__cuda_event_destroy(odeon__backend *be, odeon__event *e);
 int odeon__cuda_event_record(odeon__event *e, odeon__stream *s);
 int odeon__cuda_event_query(odeon__event *e);
 int odeon__cuda_event_wait(odeon__event *e, double deadline);
-int odeon__cuda_module_load(odeon__backend *be, const odeon__kernel_source *src,
+int odeon__cuda_module_load(odeon__backend *be, const odeon__module_source *src,
                             const char *cache_dir, odeon__module **out);
 void odeon__cuda_module_unload(odeon__backend *be, odeon__module *m);
 int odeon__cuda_module_info(odeon__module *m, long long info[ODEON_INFO_LEN]);

@@ -96,7 +96,7 @@ static int module_setup(odeon__cuda_backend *be, odeon__module *m,
 }
 
 int odeon__cuda_module_load(odeon__backend *base,
-                            const odeon__kernel_source *src,
+                            const odeon__module_source *src,
                             const char *cache_dir, odeon__module **out) {
   odeon__cuda_backend *be = (odeon__cuda_backend *)base;
   *out = NULL;

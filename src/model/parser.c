@@ -68,10 +68,20 @@ typedef struct parser {
   int nomem;
 } parser;
 
+/* Inside parentheses a newline is a space when the next line is indented
+ * (a continuation line); an unindented line starts a new statement, so an
+ * unclosed '(' is reported on its own line, not after swallowing the next
+ * equation. */
+static int continues(const parser *P, size_t i) {
+  return P->parens > 0 && P->t[i].type == ODEON__T_NEWLINE &&
+         P->t[i + 1].type != ODEON__T_EOF &&
+         P->t[i + 1].type != ODEON__T_NEWLINE && P->t[i + 1].pos.col > 1;
+}
+
 static const odeon__token *peek_at(parser *P, size_t k) {
   size_t i = P->i;
   for (;;) {
-    while (P->parens > 0 && P->t[i].type == ODEON__T_NEWLINE)
+    while (continues(P, i))
       i++;
     if (k == 0 || P->t[i].type == ODEON__T_EOF)
       return &P->t[i];
@@ -82,7 +92,7 @@ static const odeon__token *peek_at(parser *P, size_t k) {
 static const odeon__token *peek(parser *P) { return peek_at(P, 0); }
 
 static const odeon__token *next(parser *P) {
-  while (P->parens > 0 && P->t[P->i].type == ODEON__T_NEWLINE)
+  while (continues(P, P->i))
     P->i++;
   const odeon__token *tok = &P->t[P->i];
   if (tok->type != ODEON__T_EOF)
@@ -286,8 +296,17 @@ static int cmp_op(int type) {
   }
 }
 
+static void no_assign(parser *P) {
+  if (peek(P)->type == ODEON__T_ASSIGN) {
+    odeon__diag_error(P->diag, ODEON_E_PARSE, peek(P)->pos,
+                      "'=' inside an expression; use '==' to compare");
+    fail(P);
+  }
+}
+
 static odeon__pnode *parse_cmp(parser *P) {
   odeon__pnode *a = parse_add(P);
+  no_assign(P);
   int op = cmp_op(peek(P)->type);
   if (op < 0)
     return a;
@@ -298,11 +317,7 @@ static odeon__pnode *parse_cmp(parser *P) {
                       "comparisons cannot be chained; write 'a < b and b < c'");
     fail(P);
   }
-  if (peek(P)->type == ODEON__T_ASSIGN) {
-    odeon__diag_error(P->diag, ODEON_E_PARSE, peek(P)->pos,
-                      "'=' inside an expression; use '==' to compare");
-    fail(P);
-  }
+  no_assign(P);
   return a;
 }
 

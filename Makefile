@@ -3,6 +3,7 @@
 #   make test   installs what is missing, builds, runs every CPU test
 BUILD ?= build
 JOBS ?= $(shell nproc)
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps build demo test clean format check-format
 

@@ -585,11 +585,11 @@ int odeon__cli_solve(int argc, char **argv) {
     double secs = (double)(t_end.tv_sec - t_start.tv_sec) +
                   1e-9 * (double)(t_end.tv_nsec - t_start.tv_nsec);
     fprintf(stderr,
-            "odeon: %lld runs x %lld samples, %s on %s, %.3f s%s%s\n",
+            "odeon: %lld runs x %lld samples, %s on %s (%s), %.3f s%s%s\n",
             (long long)odeon_result_runs(result),
             (long long)odeon_result_samples(result), a.o.algorithm,
-            odeon_solver_backend(solver), secs, a.out ? " -> " : "",
-            a.out ? a.out : "");
+            odeon_solver_backend(solver), odeon_solver_backend_reason(solver),
+            secs, a.out ? " -> " : "", a.out ? a.out : "");
   }
   if (failed > 0) {
     int64_t shown = 0, runs = odeon_result_runs(result);

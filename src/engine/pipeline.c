@@ -671,7 +671,10 @@ static int make_plan(engine *e) {
   p->slots = e->n_slots;
   p->force_chunk = req->chunk_runs;
   p->force_window = req->window_samples;
-  return odeon__plan_make(p, &e->plan);
+  st = odeon__plan_make(p, &e->plan);
+  if (!st)
+    e->n_slots = e->plan.slots;
+  return st;
 }
 
 int odeon__engine_solve(const odeon__engine_request *req,

@@ -49,7 +49,8 @@ static long long runs_fitting(const odeon__plan_input *in, long long k) {
   return n < (unsigned long long)in->runs ? (long long)n : in->runs;
 }
 
-int odeon__plan_make(const odeon__plan_input *in, odeon__plan *out) {
+int odeon__plan_make(const odeon__plan_input *in_given, odeon__plan *out) {
+  odeon__plan_input copy = *in_given, *in = &copy;
   if (in->runs < 1 || in->n_samples < 0 || in->slots < 1)
     return odeon__error(ODEON_E_INTERNAL,
                         "plan: %lld runs, %lld samples, %d slots", in->runs,
@@ -58,10 +59,14 @@ int odeon__plan_make(const odeon__plan_input *in, odeon__plan *out) {
   long long k = ns;
   if (in->force_window > 0 && in->force_window < ns)
     k = in->force_window;
+  /* When memory is short the pipeline gets shallower before it fails: one
+     run of one sample per slot must fit. */
+  while (in->slots > 1 && runs_fitting(in, 1) < 1)
+    in->slots--;
   long long want = in->runs < PLAN_MIN_RUNS ? in->runs : PLAN_MIN_RUNS;
-  if (in->force_window <= 0 && runs_fitting(in, k) < want) {
-    /* The whole time series of `want` runs does not fit: find the longest
-       launch that still fits them (n fits is monotone in k). */
+  if (runs_fitting(in, k) < want) {
+    /* The time series of `want` runs does not fit: find the longest launch
+       that still fits them (the runs that fit fall as k grows). */
     long long lo = 1, hi = k;
     while (lo < hi) {
       long long mid = lo + (hi - lo + 1) / 2;
@@ -82,10 +87,9 @@ int odeon__plan_make(const odeon__plan_input *in, odeon__plan *out) {
     per_run(in, k, &dev, &pin);
     return odeon__error(ODEON_E_NOMEM,
                         "plan: the budgets cannot hold one run: %zu device "
-                        "bytes and %zu staging bytes per run x %d slots, "
-                        "budget %zu device / %zu pinned bytes",
-                        dev, pin, in->slots, in->device_bytes,
-                        in->pinned_bytes);
+                        "bytes and %zu staging bytes per run, budget %zu "
+                        "device / %zu pinned bytes",
+                        dev, pin, in->device_bytes, in->pinned_bytes);
   }
   if (in->force_chunk > 0) {
     if (n > in->force_chunk)
@@ -97,6 +101,7 @@ int odeon__plan_make(const odeon__plan_input *in, odeon__plan *out) {
     if (n > overlap)
       n = overlap;
   }
+  out->slots = in->slots;
   out->chunk_runs = n;
   out->window_samples = k;
   out->n_chunks = (in->runs + n - 1) / n;

@@ -20,10 +20,13 @@ typedef struct odeon__plan_input {
   size_t pinned_bytes; /* cap for all slots together */
   int slots;
   long long force_chunk;  /* 0 = planned, else an upper bound */
-  long long force_window; /* 0 = planned, else samples per launch (bound) */
+  long long force_window; /* 0 = planned, else an upper bound on the
+                             samples per launch */
 } odeon__plan_input;
 
 typedef struct odeon__plan {
+  int slots;                /* pipeline depth (fewer than asked when even one
+                               run per slot does not fit) */
   long long chunk_runs;     /* runs per chunk */
   long long window_samples; /* samples per launch */
   long long n_chunks;
@@ -33,7 +36,7 @@ typedef struct odeon__plan {
 } odeon__plan;
 
 /* Fill *out; ODEON_E_NOMEM with the numbers when not even one run of one
- * sample fits the budgets. */
+ * sample fits the budgets with one slot. */
 int odeon__plan_make(const odeon__plan_input *in, odeon__plan *out);
 
 /* Summary windows complete once samples [0, sample_end) are recorded (the

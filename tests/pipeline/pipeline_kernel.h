@@ -141,8 +141,8 @@ static inline char *pk_source(int real_bytes) {
   return s;
 }
 
-static inline int pk_open(pk_env *env, int threads, size_t budget, int real_bytes,
-                   double timeout) {
+static inline int pk_open(pk_env *env, int threads, size_t budget,
+                          int real_bytes, double timeout) {
   memset(env, 0, sizeof *env);
   odeon__backend_config cfg = {0};
   cfg.threads = threads;
@@ -174,12 +174,15 @@ static inline void pk_close(pk_env *env) {
 /* The test grid: x0 a verbatim column of `rows` values, v0 broadcast,
  * k swept over nk values, c swept over nc values (fastest). */
 static const char *const pk_names[] = {"x", "v", "k", "c"};
-static inline double pk_x0(long long row) { return 1.385 - 0.0173 * (double)row; }
+static inline double pk_x0(long long row) {
+  return 1.385 - 0.0173 * (double)row;
+}
 static inline double pk_k(long long i) { return 2.385 + 0.731 * (double)i; }
 static inline double pk_c(long long i) { return 0.0375 + 0.0519 * (double)i; }
 #define PK_V0 (-0.4125)
 
-static inline odeon_grid_t *pk_grid(long long rows, long long nk, long long nc) {
+static inline odeon_grid_t *pk_grid(long long rows, long long nk,
+                                    long long nc) {
   odeon_grid_t *g = NULL;
   double sd[2] = {0.0, 0.0}, pd[2] = {1.0, 0.1};
   if (odeon__grid_create_vars(2, pk_names, sd, 2, pk_names + 2, pd, &g))
@@ -205,7 +208,7 @@ static inline odeon_grid_t *pk_grid(long long rows, long long nk, long long nc) 
 }
 
 static inline void pk_request(odeon__engine_request *req, pk_env *env,
-                       const odeon_grid_t *grid) {
+                              const odeon_grid_t *grid) {
   static const char *const state_labels[] = {"x", "v"};
   static const char *const obs_labels[] = {"energy"};
   static const char *const cnt_labels[] = {"steps"};
@@ -246,7 +249,7 @@ typedef struct pk_ref {
 } pk_ref;
 
 static inline int pk_reference(const pk_env *env, long long rows, long long nk,
-                        long long nc, pk_ref *ref) {
+                               long long nc, pk_ref *ref) {
   long long n = rows * nk * nc;
   size_t rb = (size_t)env->rb, nn = (size_t)n;
   memset(ref, 0, sizeof *ref);
@@ -312,7 +315,8 @@ static inline void pk_ref_free(pk_ref *ref) {
 
 /* 0 when every output of the result equals the reference bit for bit;
  * else the number of the first output that differs (1 state .. 5 counters). */
-static inline int pk_compare(const odeon_result_t *res, const pk_ref *ref, int rb) {
+static inline int pk_compare(const odeon_result_t *res, const pk_ref *ref,
+                             int rb) {
   size_t nn = (size_t)ref->runs;
   struct {
     odeon__out_id id;

@@ -1,0 +1,221 @@
+/* test_faults.c - fault injection: the Nth allocation, copy, launch, event
+ * wait or sink write fails, or the caller cancels at a random point, or a
+ * wait passes its deadline. Each time: the right status, a message naming
+ * the stage and the chunk, back within a second, no thread left behind,
+ * no result, and a file destination left as PATH.incomplete. (Leaks are
+ * checked by the AddressSanitizer build of this same test.) */
+#include <unistd.h>
+
+#include "test_util.h"
+
+#include "pipeline_kernel.h"
+#include "util/fault.h"
+
+#define ROWS 3
+#define NK 2
+#define NC 3
+#define RUNS (ROWS * NK * NC)
+
+typedef struct fixture {
+  pk_env env;
+  pk_ref ref;
+  odeon_grid_t *grid;
+  int threads;
+  char path[512], inc[600];
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  if (pk_open(&f->env, 2, 0, 8, 30) ||
+      pk_reference(&f->env, ROWS, NK, NC, &f->ref)) {
+    print_error("setup: %s\n", odeon_last_error());
+    return -1;
+  }
+  f->grid = pk_grid(ROWS, NK, NC);
+  f->threads = pk_threads();
+  snprintf(f->path, sizeof f->path, "%s/faults-%ld.npy", ODEON_BINARY_DIR,
+           (long)getpid());
+  snprintf(f->inc, sizeof f->inc, "%s.incomplete", f->path);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  odeon__fault_reset();
+  pk_ref_free(&f->ref);
+  pk_close(&f->env);
+  odeon_grid_destroy(f->grid);
+  unlink(f->path);
+  unlink(f->inc);
+  free(f);
+  return 0;
+}
+
+/* One solve with a file destination, 6 chunks x 2 time windows, 3 slots. */
+static int solve(fixture *f, odeon_result_t **res, double *seconds,
+                 odeon_progress_fn progress, void *user) {
+  odeon__engine_request req;
+  pk_request(&req, &f->env, f->grid);
+  odeon_dest_t dest = {0};
+  dest.kind = ODEON_DEST_FILE;
+  dest.path = f->path;
+  req.dest = &dest;
+  req.chunk_runs = 3;
+  req.window_samples = 11;
+  req.slots = 3;
+  req.progress = progress;
+  req.progress_user = user;
+  unlink(f->path);
+  unlink(f->inc);
+  double t = odeon__now();
+  int st = odeon__engine_solve(&req, res);
+  *seconds = odeon__now() - t;
+  return st;
+}
+
+static void check_failed(fixture *f, int st, int want, odeon_result_t *res,
+                         double seconds, const char *what) {
+  if (st != want)
+    print_error("%s: got %s (%s), want %s\n", what, odeon_status_name(st),
+                odeon_last_error(), odeon_status_name(want));
+  assert_int_equal(st, want);
+  assert_null(res);
+  assert_true(seconds < 1.0);
+  assert_int_equal(pk_threads_settled(f->threads), f->threads);
+  /* never silently partial: the file is only there as .incomplete */
+  assert_int_equal(access(f->path, F_OK), -1);
+  assert_int_equal(access(f->inc, F_OK), 0);
+}
+
+static void check_complete(fixture *f, odeon_result_t *res) {
+  FILE *fp = fopen(f->path, "rb");
+  assert_non_null(fp);
+  fseek(fp, 128, SEEK_SET); /* this header is 128 bytes */
+  size_t bytes = PK_SAMPLES * 2 * RUNS * 8;
+  unsigned char *data = malloc(bytes);
+  assert_int_equal(fread(data, 1, bytes, fp), bytes);
+  fclose(fp);
+  assert_memory_equal(data, f->ref.state, bytes);
+  free(data);
+  assert_int_equal(access(f->inc, F_OK), -1);
+  odeon_result_destroy(res);
+}
+
+static void stage_faults(void **state, odeon__fault_site site, int want,
+                         const char *fragment, int hits) {
+  fixture *f = *state;
+  int failures = 0;
+  for (int nth = 1; nth <= hits; nth++) {
+    odeon__fault_arm(site, nth, 1);
+    odeon_result_t *res = NULL;
+    double sec;
+    int st = solve(f, &res, &sec, NULL, NULL);
+    long long fired = odeon__fault_fired(site);
+    odeon__fault_reset();
+    if (!fired) { /* fewer hits than nth in this solve: it must succeed */
+      assert_int_equal(st, ODEON_OK);
+      check_complete(f, res);
+      continue;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "%s fault at hit %d", odeon__fault_name(site),
+             nth);
+    check_failed(f, st, want, res, sec, what);
+    assert_error_contains(fragment);
+    assert_error_contains("chunk");
+    failures++;
+  }
+  assert_true(failures > hits / 2); /* the site was really exercised */
+}
+
+static void copy_faults(void **state) {
+  stage_faults(state, ODEON__FAULT_COPY, ODEON_E_BACKEND, "copy", 60);
+}
+
+static void launch_faults(void **state) {
+  stage_faults(state, ODEON__FAULT_LAUNCH, ODEON_E_BACKEND, "launch", 13);
+}
+
+static void event_wait_faults(void **state) {
+  stage_faults(state, ODEON__FAULT_EVENT_WAIT, ODEON_E_BACKEND, "event wait",
+               13);
+}
+
+static void sink_write_faults(void **state) {
+  stage_faults(state, ODEON__FAULT_SINK_WRITE, ODEON_E_IO, "sink write", 40);
+}
+
+/* A single failed allocation shrinks the chunk and the solve still
+   succeeds; allocations that keep failing end in E_NOMEM. */
+static void alloc_faults(void **state) {
+  fixture *f = *state;
+  for (int nth = 1; nth <= 40; nth++) {
+    odeon__fault_arm(ODEON__FAULT_ALLOC, nth, 1);
+    odeon_result_t *res = NULL;
+    double sec;
+    int st = solve(f, &res, &sec, NULL, NULL);
+    odeon__fault_reset();
+    assert_status(st, ODEON_OK);
+    check_complete(f, res);
+  }
+  odeon__fault_arm(ODEON__FAULT_ALLOC, 3, 1000000);
+  odeon_result_t *res = NULL;
+  double sec;
+  int st = solve(f, &res, &sec, NULL, NULL);
+  odeon__fault_reset();
+  check_failed(f, st, ODEON_E_NOMEM, res, sec, "persistent alloc faults");
+  assert_error_contains("allocating");
+}
+
+typedef struct cancel_at {
+  int calls, at;
+} cancel_at;
+
+static int cancel_cb(int64_t runs, int64_t total, int64_t bytes,
+                     int64_t bytes_total, void *user) {
+  cancel_at *c = user;
+  return ++c->calls >= c->at;
+}
+
+static void random_cancel(void **state) {
+  fixture *f = *state;
+  srand(2385);
+  for (int i = 0; i < 30; i++) {
+    cancel_at c = {0, 1 + rand() % 12}; /* 12 items: 6 chunks x 2 windows */
+    odeon_result_t *res = NULL;
+    double sec;
+    int st = solve(f, &res, &sec, cancel_cb, &c);
+    check_failed(f, st, ODEON_E_CANCELLED, res, sec, "cancel");
+    assert_error_contains("cancelled by the progress callback");
+  }
+}
+
+/* A kernel slower than the deadline: the wait gives up with E_TIMEOUT and
+   the solve still returns promptly (blocks not started are skipped). */
+static void deadline(void **state) {
+  fixture *f = *state;
+  odeon__engine_request req;
+  pk_request(&req, &f->env, f->grid);
+  req.base.dt = 2e-6; /* ~50k RK4 steps per sample per run */
+  req.timeout = 0.1;
+  odeon_result_t *res = NULL;
+  double t = odeon__now();
+  int st = odeon__engine_solve(&req, &res);
+  double sec = odeon__now() - t;
+  assert_status(st, ODEON_E_TIMEOUT);
+  assert_error_contains("within");
+  assert_null(res);
+  assert_true(sec < 1.0);
+  assert_int_equal(pk_threads_settled(f->threads), f->threads);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(copy_faults),       cmocka_unit_test(launch_faults),
+      cmocka_unit_test(event_wait_faults), cmocka_unit_test(sink_write_faults),
+      cmocka_unit_test(alloc_faults),      cmocka_unit_test(random_cancel),
+      cmocka_unit_test(deadline),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

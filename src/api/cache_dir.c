@@ -24,8 +24,9 @@ static int mkdir_p(const char *path) {
       continue;
     *p = '\0';
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-      return odeon__error(ODEON_E_IO, "cache directory %s: cannot create %s: %s",
-                          path, buf, strerror(errno));
+      return odeon__error(ODEON_E_IO,
+                          "cache directory %s: cannot create %s: %s", path, buf,
+                          strerror(errno));
     *p = '/';
   }
   if (mkdir(buf, 0755) != 0 && errno != EEXIST)

@@ -50,10 +50,9 @@ static int check_exec_options(const odeon_options_t *o) {
     return odeon__error(ODEON_E_INVAL, "slots: must be 0..64, got %d",
                         o->slots);
   if (!(o->timeout >= 0) || !isfinite(o->timeout))
-    return odeon__error(ODEON_E_INVAL,
-                        "timeout: must be >= 0 seconds, got %g", o->timeout);
-  if (o->block_size < 0 || o->block_size > 1024 ||
-      (o->block_size % 32) != 0)
+    return odeon__error(ODEON_E_INVAL, "timeout: must be >= 0 seconds, got %g",
+                        o->timeout);
+  if (o->block_size < 0 || o->block_size > 1024 || (o->block_size % 32) != 0)
     return odeon__error(ODEON_E_INVAL,
                         "block_size: must be 0 or a multiple of 32 up to "
                         "1024, got %d",
@@ -154,8 +153,7 @@ int odeon_solver_create(const odeon_model_t *model, const odeon_options_t *opts,
     goto fail;
   odeon__module_source src = {text, "model", s->cfg.real_bytes};
   double t0 = odeon__now();
-  st = s->backend->ops->module_load(s->backend, &src, s->cache_dir,
-                                    &s->module);
+  st = s->backend->ops->module_load(s->backend, &src, s->cache_dir, &s->module);
   s->compile_seconds = odeon__now() - t0;
   free(text);
   if (st != ODEON_OK)

@@ -53,11 +53,20 @@ int odeon__cli_bytes(const char *opt, const char *text, double *out) {
   static const struct {
     const char *suffix;
     double scale;
-  } units[] = {{"", 1},           {"B", 1},           {"K", 1024.0},
-               {"KiB", 1024.0},   {"KB", 1e3},        {"M", 1048576.0},
-               {"MiB", 1048576.0}, {"MB", 1e6},       {"G", 1073741824.0},
-               {"GiB", 1073741824.0}, {"GB", 1e9},    {"T", 1099511627776.0},
-               {"TiB", 1099511627776.0}, {"TB", 1e12}};
+  } units[] = {{"", 1},
+               {"B", 1},
+               {"K", 1024.0},
+               {"KiB", 1024.0},
+               {"KB", 1e3},
+               {"M", 1048576.0},
+               {"MiB", 1048576.0},
+               {"MB", 1e6},
+               {"G", 1073741824.0},
+               {"GiB", 1073741824.0},
+               {"GB", 1e9},
+               {"T", 1099511627776.0},
+               {"TiB", 1099511627776.0},
+               {"TB", 1e12}};
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
     if (strcmp(end, units[i].suffix) == 0) {
       if (*end == '\0' && v <= 1.0) {

@@ -42,7 +42,8 @@ void odeon__cli_solve_help(void) {
       "                        classical-rk4, tsit5, rk4, ode45, ...)\n"
       "  --controller NAME     fixed, i, pi, pid, gustafsson (method default)\n"
       "  --atol A, --rtol R    tolerances of adaptive methods (1e-6, 1e-6)\n"
-      "  --dt H                fixed step, or initial step of adaptive methods\n"
+      "  --dt H                fixed step, or initial step of adaptive "
+      "methods\n"
       "  --dt-min H, --dt-max H  step limits (1e-12, the duration)\n"
       "  --max-steps N         steps per run before it stops (10000000)\n"
       "  --safety X, --gain-min X, --gain-max X, --beta1 X, --beta2 X,\n"
@@ -56,11 +57,13 @@ void odeon__cli_solve_help(void) {
       "  --save-every S        save at t0+settle+k*S (default: start and end)\n"
       "  --summarise-every S   summary window length (default: whole span)\n"
       "Runs:\n"
-      "  --set NAME=VALUE      a state's initial value or a parameter, all runs\n"
+      "  --set NAME=VALUE      a state's initial value or a parameter, all "
+      "runs\n"
       "  --sweep NAME=LO:HI:N  N values from LO to HI (linspace)\n"
       "  --sweep NAME=V1,V2,.. listed values; several sweeps combine as a\n"
       "                        Cartesian product, the last varying fastest\n"
-      "  --inputs RUNS.csv     one row per run; header names states/parameters\n"
+      "  --inputs RUNS.csv     one row per run; header names "
+      "states/parameters\n"
       "Outputs:\n"
       "  --out FILE.csv|FILE.npy  where results go (CSV to stdout by default)\n"
       "  --outputs LIST        state,observables,time,status,counters and\n"
@@ -163,7 +166,8 @@ static int parse_sweep(solve_args *a, const char *text) {
     *p1 = *p2 = '\0';
     double lo, hi;
     int64_t n;
-    if (odeon__cli_double(opt, copy, &lo) || odeon__cli_double(opt, p1 + 1, &hi) ||
+    if (odeon__cli_double(opt, copy, &lo) ||
+        odeon__cli_double(opt, p1 + 1, &hi) ||
         odeon__cli_int64(opt, p2 + 1, &n))
       goto out;
     if (n < 1) {
@@ -225,7 +229,7 @@ static int parse_outputs(solve_args *a, const char *text) {
 #define ODEON__OUT_ROW(name, value, str) {str, value},
       ODEON_OUTPUT_MAP(ODEON__OUT_ROW)
 #undef ODEON__OUT_ROW
-      {"states", ODEON_OUT_STATE},
+          {"states", ODEON_OUT_STATE},
       {"observable", ODEON_OUT_OBSERVABLES}};
   char *copy = strdup(text);
   size_t cap = strlen(text) + 2;
@@ -571,9 +575,8 @@ int odeon__cli_solve(int argc, char **argv) {
     goto done;
   }
   if (!to_npy) {
-    if ((st = odeon__cli_write_csv(result, a.out,
-                                   a.o.precision == ODEON_FLOAT32)) !=
-        ODEON_OK) {
+    if ((st = odeon__cli_write_csv(
+             result, a.out, a.o.precision == ODEON_FLOAT32)) != ODEON_OK) {
       odeon__cli_fail("%s", odeon_last_error());
       rc = ODEON_EXIT_FAILED;
       goto done;

@@ -27,8 +27,8 @@ static char *trim(char *s) {
   while (*s == ' ' || *s == '\t')
     s++;
   char *e = s + strlen(s);
-  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-                   e[-1] == '\n'))
+  while (e > s &&
+         (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
     *--e = '\0';
   return s;
 }
@@ -129,19 +129,18 @@ int odeon__csv_read(const char *path, odeon__csv_table *out) {
     for (int64_t i = 0; i < out->n_cols; i++) {
       char *comma = strchr(tok, ',');
       if (!comma && i + 1 < out->n_cols) {
-        st = odeon__error(ODEON_E_INVAL,
-                          "%s:%lld: expected %lld fields, found %lld", path,
-                          (long long)line_no, (long long)out->n_cols,
-                          (long long)i + 1);
+        st = odeon__error(
+            ODEON_E_INVAL, "%s:%lld: expected %lld fields, found %lld", path,
+            (long long)line_no, (long long)out->n_cols, (long long)i + 1);
         goto done;
       }
       if (comma && i + 1 == out->n_cols) {
-        st = odeon__error(ODEON_E_INVAL,
-                          "%s:%lld:%lld: more fields than the %lld header "
-                          "columns",
-                          path, (long long)line_no,
-                          (long long)(comma - line) + 1,
-                          (long long)out->n_cols);
+        st =
+            odeon__error(ODEON_E_INVAL,
+                         "%s:%lld:%lld: more fields than the %lld header "
+                         "columns",
+                         path, (long long)line_no,
+                         (long long)(comma - line) + 1, (long long)out->n_cols);
         goto done;
       }
       if (comma)

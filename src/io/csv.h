@@ -8,8 +8,8 @@
 typedef struct odeon__csv_table {
   int64_t n_cols;
   int64_t n_rows;
-  char **names;    /* [n_cols] */
-  double **cols;   /* [n_cols][n_rows] */
+  char **names;  /* [n_cols] */
+  double **cols; /* [n_cols][n_rows] */
 } odeon__csv_table;
 
 /* Read a CSV file. Blank lines and lines starting with '#' are skipped.

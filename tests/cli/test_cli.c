@@ -133,8 +133,7 @@ static void test_bad_input_files(void **state) {
   write_text("undef.ode", "states: x = 1\ndx = -k*x\n", model, sizeof model);
   r = odeon("solve", model, "--backend", "cpu", NULL);
   EXPECT(r, 2, "undef.ode:2:7");
-  r = odeon("solve", LORENZ, "--backend", "cpu", "--sweep", "nosuch=1,2",
-            NULL);
+  r = odeon("solve", LORENZ, "--backend", "cpu", "--sweep", "nosuch=1,2", NULL);
   EXPECT(r, 2, "nosuch");
   r = odeon("solve", LORENZ, "--backend", "cpu", "--inputs",
             "/nonexistent/runs.csv", NULL);
@@ -142,15 +141,15 @@ static void test_bad_input_files(void **state) {
   write_text("runs.csv", "rho,x\n1,2\n3,oops\n", csv, sizeof csv);
   r = odeon("solve", LORENZ, "--backend", "cpu", "--inputs", csv, NULL);
   EXPECT(r, 2, "runs.csv:3:3: column 'x'");
-  r = odeon("solve", LORENZ, "--backend", "cpu", "--algorithm", "rk99",
-            NULL);
+  r = odeon("solve", LORENZ, "--backend", "cpu", "--algorithm", "rk99", NULL);
   EXPECT(r, 2, "rk99");
   r = odeon("solve", LORENZ, "--backend", "cpu", "--atol", "-1", NULL);
   EXPECT(r, 2, "atol");
 }
 
 /* Golden final states of the Lorenz reference for rho = 21 (traj 1023). */
-static const double golden_x = -6.4505791473189191, golden_y = -8.8952114786678109,
+static const double golden_x = -6.4505791473189191,
+                    golden_y = -8.8952114786678109,
                     golden_z = 14.649145866604451;
 
 static void read_last_row(const char *path, double *row, int n) {
@@ -173,9 +172,9 @@ static void test_solve_csv(void **state) {
   char out[300];
   snprintf(out, sizeof out, "%s/lorenz.csv", tmpdir);
   program_result r =
-      odeon("solve", LORENZ, "--backend", "cpu", "--algorithm",
-            "classical-rk4", "--dt", "0.001", "--precision", "float32",
-            "--sweep", "rho=0:21:1024", "--out", out, NULL);
+      odeon("solve", LORENZ, "--backend", "cpu", "--algorithm", "classical-rk4",
+            "--dt", "0.001", "--precision", "float32", "--sweep",
+            "rho=0:21:1024", "--out", out, NULL);
   if (r.exit_code != 0)
     print_error("stderr: %s\n", r.err);
   assert_int_equal(r.exit_code, 0);
@@ -230,8 +229,8 @@ static void test_solve_inputs_and_npy(void **state) {
   char csv[300], out[300];
   write_text("runs.csv", "rho,x\n21,1\n2.385,0.5\n", csv, sizeof csv);
   snprintf(out, sizeof out, "%s/lorenz.npy", tmpdir);
-  program_result r = odeon("solve", LORENZ, "--backend", "cpu", "--inputs",
-                           csv, "--save-every", "0.125", "--out", out, NULL);
+  program_result r = odeon("solve", LORENZ, "--backend", "cpu", "--inputs", csv,
+                           "--save-every", "0.125", "--out", out, NULL);
   if (r.exit_code != 0)
     print_error("stderr: %s\n", r.err);
   assert_int_equal(r.exit_code, 0);

@@ -1,0 +1,104 @@
+/* test_api_args.c - every public entry point checks its arguments: NULL
+ * handles, options not set up by odeon_options_init, and bad option values
+ * return a status with a message naming the argument, never abort. */
+#include <math.h>
+
+#include "test_util.h"
+
+static const char *lorenz = "states: x = 1, y = 0, z = 0\n"
+                            "parameters: rho = 21\n"
+                            "constants: sigma = 10, beta = 8/3\n"
+                            "dx = sigma*(y - x)\n"
+                            "dy = x*(rho - z) - y\n"
+                            "dz = x*y - beta*z\n";
+
+static void test_null_arguments(void **state) {
+  (void)state;
+  odeon_model_t *m = NULL;
+  odeon_solver_t *s = NULL;
+  odeon_result_t *r = NULL;
+  odeon_options_t o;
+  odeon_options_init(&o);
+  assert_status(odeon_model_from_string(NULL, NULL, &m), ODEON_E_INVAL);
+  assert_status(odeon_model_from_string(lorenz, NULL, NULL), ODEON_E_INVAL);
+  assert_status(odeon_model_from_file(NULL, &m), ODEON_E_INVAL);
+  assert_status(odeon_solver_create(NULL, &o, &s), ODEON_E_INVAL);
+  assert_error_contains("model is NULL");
+  assert_ok(odeon_model_from_string(lorenz, "lorenz", &m));
+  assert_status(odeon_solver_create(m, NULL, &s), ODEON_E_INVAL);
+  assert_error_contains("opts is NULL");
+  assert_status(odeon_solver_create(m, &o, NULL), ODEON_E_INVAL);
+  assert_status(odeon_solve(NULL, NULL, NULL, &r), ODEON_E_INVAL);
+  assert_status(odeon_solve(NULL, NULL, NULL, NULL), ODEON_E_INVAL);
+  assert_status(odeon_grid_create(NULL, NULL), ODEON_E_INVAL);
+  assert_true(odeon_model_count(NULL, ODEON_SYM_STATE) < 0);
+  assert_null(odeon_model_name(m, ODEON_SYM_STATE, 99));
+  assert_int_equal(odeon_model_index(m, ODEON_SYM_PARAMETER, "nosuch"), -1);
+  /* destroy functions accept NULL */
+  odeon_model_destroy(NULL);
+  odeon_solver_destroy(NULL);
+  odeon_grid_destroy(NULL);
+  odeon_result_destroy(NULL);
+  odeon_options_init(NULL);
+  odeon_model_destroy(m);
+}
+
+static void test_options_not_initialised(void **state) {
+  (void)state;
+  odeon_model_t *m;
+  odeon_solver_t *s = NULL;
+  assert_ok(odeon_model_from_string(lorenz, "lorenz", &m));
+  odeon_options_t o;
+  memset(&o, 0, sizeof o);
+  assert_status(odeon_solver_create(m, &o, &s), ODEON_E_INVAL);
+  assert_error_contains("odeon_options_init");
+  assert_null(s);
+  odeon_model_destroy(m);
+}
+
+/* One bad option at a time: status E_INVAL and the option's name. */
+static void test_bad_options(void **state) {
+  (void)state;
+  odeon_model_t *m;
+  assert_ok(odeon_model_from_string(lorenz, "lorenz", &m));
+  odeon_options_t o;
+  odeon_solver_t *s = NULL;
+#define EXPECT_BAD(assign, fragment)                                           \
+  do {                                                                         \
+    odeon_options_init(&o);                                                    \
+    o.backend = ODEON_BACKEND_CPU;                                             \
+    assign;                                                                    \
+    assert_status(odeon_solver_create(m, &o, &s), ODEON_E_INVAL);              \
+    assert_error_contains(fragment);                                           \
+    assert_null(s);                                                            \
+  } while (0)
+  EXPECT_BAD(o.atol = -1, "atol");
+  EXPECT_BAD(o.rtol = 0, "rtol");
+  EXPECT_BAD(o.rtol = NAN, "rtol");
+  EXPECT_BAD(o.algorithm = "no-such-method", "no-such-method");
+  EXPECT_BAD(o.controller = "bang-bang", "bang-bang");
+  EXPECT_BAD((o.dt_min = 1, o.dt_max = 0.5), "dt_min");
+  EXPECT_BAD(o.duration = -2.385, "duration");
+  EXPECT_BAD(o.save_every = 2.385, "save_every");
+  EXPECT_BAD(
+      (o.save_every = 0.1, o.summarise_every = 0.25, o.summaries = "mean"),
+      "summarise_every");
+  EXPECT_BAD((o.outputs |= ODEON_OUT_SUMMARIES, o.summaries = "meen"), "meen");
+  EXPECT_BAD(o.save = "x,w", "w");
+  EXPECT_BAD(o.threads = -3, "threads");
+  EXPECT_BAD(o.slots = 1000, "slots");
+  EXPECT_BAD(o.timeout = -1, "timeout");
+  EXPECT_BAD(o.block_size = 33, "block_size");
+  EXPECT_BAD(o.device_memory = -5, "device_memory");
+  EXPECT_BAD(o.devices = "zero", "devices");
+  odeon_model_destroy(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_null_arguments),
+      cmocka_unit_test(test_options_not_initialised),
+      cmocka_unit_test(test_bad_options),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

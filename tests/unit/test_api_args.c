@@ -77,12 +77,12 @@ static void test_bad_options(void **state) {
   EXPECT_BAD(o.rtol = NAN, "rtol");
   EXPECT_BAD(o.algorithm = "no-such-method", "no-such-method");
   EXPECT_BAD(o.controller = "bang-bang", "bang-bang");
-  EXPECT_BAD((o.dt_min = 1, o.dt_max = 0.5), "dt_min");
+  EXPECT_BAD((o.dt_min = 1, o.dt_max = 0.5), "dt-min");
   EXPECT_BAD(o.duration = -2.385, "duration");
-  EXPECT_BAD(o.save_every = 2.385, "save_every");
+  EXPECT_BAD(o.save_every = 2.385, "save-every");
   EXPECT_BAD(
       (o.save_every = 0.1, o.summarise_every = 0.25, o.summaries = "mean"),
-      "summarise_every");
+      "summarise-every");
   EXPECT_BAD((o.outputs |= ODEON_OUT_SUMMARIES, o.summaries = "meen"), "meen");
   EXPECT_BAD(o.save = "x,w", "w");
   EXPECT_BAD(o.threads = -3, "threads");

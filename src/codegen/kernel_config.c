@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "codegen/kernel_source.h"
+#include "model/model.h"
 #include "util/error.h"
 
 const char *const odeon__metric_names[ODEON__M_COUNT] = {
@@ -229,7 +230,8 @@ static int make_labels(const odeon_model_t *m, odeon__kernel_config *c) {
       for (int j = 0; j < w; j++) {
         char buf[512];
         const char *mn = odeon__metric_names[mt];
-        if (w == 2)
+        if (mt == ODEON__M_EXTREMA || mt == ODEON__M_DXDT_EXTREMA ||
+            mt == ODEON__M_D2XDT2_EXTREMA)
           snprintf(buf, sizeof buf, "%s_%s(%s)", mn, j == 0 ? "max" : "min",
                    var);
         else if (mt == ODEON__M_PEAKS || mt == ODEON__M_NPEAKS)
@@ -276,6 +278,13 @@ static int config_init(const odeon_model_t *m, const odeon_options_t *o,
                         "algorithm: unknown method \"%s\" (known: %s)", alg,
                         list);
   }
+  /* implicit families (2..4) need df/dy (and df/dt) from the model */
+  if (c->method->family >= 2 && !odeon__model_has_jacobian(m))
+    return odeon__error(ODEON_E_UNSUPPORTED,
+                        "algorithm: \"%s\" is implicit and needs the exact "
+                        "Jacobian, which this model cannot provide (give a "
+                        "Jacobian function, or use an explicit method)",
+                        c->method->name);
   if (o->controller) {
     c->controller = odeon__controller_find(o->controller);
     if (c->controller < 0)

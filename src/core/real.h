@@ -7,7 +7,9 @@
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define ODEON_DEVICE_CODE 1
-#define ODEON_HD __device__ __forceinline__
+/* Not __forceinline__: that already says inline, and the core writes
+   "ODEON_HD static inline", which NVRTC rejects as a duplicate specifier. */
+#define ODEON_HD __device__ __attribute__((always_inline))
 #define ODEON_RESTRICT __restrict__
 #else
 #define ODEON_DEVICE_CODE 0

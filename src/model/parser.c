@@ -68,14 +68,42 @@ typedef struct parser {
   int nomem;
 } parser;
 
-/* Inside parentheses a newline is a space when the next line is indented
- * (a continuation line); an unindented line starts a new statement, so an
+static int is_binary_op(const parser *P, const odeon__token *tok) {
+  switch (tok->type) {
+  case ODEON__T_PLUS:
+  case ODEON__T_MINUS:
+  case ODEON__T_STAR:
+  case ODEON__T_SLASH:
+  case ODEON__T_POW:
+  case ODEON__T_LT:
+  case ODEON__T_LE:
+  case ODEON__T_GT:
+  case ODEON__T_GE:
+  case ODEON__T_EQ:
+  case ODEON__T_NE:
+  case ODEON__T_AND:
+  case ODEON__T_OR:
+    return 1;
+  case ODEON__T_IDENT:
+    return (tok->pos.len == 3 &&
+            memcmp(P->text + tok->pos.off, "and", 3) == 0) ||
+           (tok->pos.len == 2 && memcmp(P->text + tok->pos.off, "or", 2) == 0);
+  default:
+    return 0;
+  }
+}
+
+/* A newline is a space when the next line is indented and the expression
+ * clearly goes on: inside parentheses, after a trailing operator, or before
+ * a leading one. An unindented line always starts a new statement, so an
  * unclosed '(' is reported on its own line, not after swallowing the next
  * equation. */
 static int continues(const parser *P, size_t i) {
-  return P->parens > 0 && P->t[i].type == ODEON__T_NEWLINE &&
-         P->t[i + 1].type != ODEON__T_EOF &&
-         P->t[i + 1].type != ODEON__T_NEWLINE && P->t[i + 1].pos.col > 1;
+  if (P->t[i].type != ODEON__T_NEWLINE || P->t[i + 1].type == ODEON__T_EOF ||
+      P->t[i + 1].type == ODEON__T_NEWLINE || P->t[i + 1].pos.col == 1)
+    return 0;
+  return P->parens > 0 || (i > 0 && is_binary_op(P, &P->t[i - 1])) ||
+         is_binary_op(P, &P->t[i + 1]);
 }
 
 static const odeon__token *peek_at(parser *P, size_t k) {

@@ -6,6 +6,7 @@
  * generated code (integer powers as products, half powers as sqrt, folded
  * constants, shared subexpressions, sparse Jacobian, no name collisions). */
 #include <math.h>
+#include <unistd.h>
 
 #include "codegen/codegen.h"
 #include "model/model.h"
@@ -269,6 +270,53 @@ static void long_chains(void **state) {
   free(s);
 }
 
+/* A float32 build calls the float functions (expf, ...), never the double
+ * ones: compiled without builtins, its imports say which were called. */
+static void float_build_calls_float_functions(void **state) {
+  (void)state;
+  odeon_model_t *m = NULL;
+  assert_ok(odeon_model_from_string(
+      "states: x = 0.385, y = 1.5\n"
+      "dx = exp(x) + log(y) + sin(x) + tgamma(y) + y^x + atan2(x, y)\n"
+      "dy = sqrt(y) + erf(x) + fmod(y, x) + abs(x) + lgamma(y)\n",
+      "f.ode", &m));
+  char *src = model_so_source(m, 1);
+  assert_non_null(src);
+  char c_path[600], so_path[640], cmd[2200];
+  snprintf(c_path, sizeof c_path, "%s/test-model-float-%ld.c", ODEON_BINARY_DIR,
+           (long)getpid());
+  snprintf(so_path, sizeof so_path, "%s.so", c_path);
+  FILE *f = fopen(c_path, "w");
+  assert_non_null(f);
+  fputs(src, f);
+  fclose(f);
+  free(src);
+  snprintf(cmd, sizeof cmd,
+           "%s -std=c11 -O0 -fno-builtin -fPIC -shared -I%s/src/core %s -o %s "
+           "-lm && nm -D --undefined-only %s",
+           ODEON_TEST_CC, ODEON_SOURCE_DIR, c_path, so_path, so_path);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  char line[256], all[8192] = "";
+  while (fgets(line, sizeof line, p))
+    if (strlen(all) + strlen(line) < sizeof all)
+      strcat(all, line);
+  assert_int_equal(pclose(p), 0);
+  remove(c_path);
+  remove(so_path);
+  const char *want[] = {" expf",   " logf",  " sinf", " tgammaf", " powf",
+                        " atan2f", " sqrtf", " erff", " fmodf",   " lgammaf"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    if (!strstr(all, want[i]))
+      fail_msg("float build does not call%s; imports:\n%s", want[i], all);
+  const char *never[] = {" exp@", " log@",    " sin@",
+                         " pow@", " tgamma@", " sqrt@"};
+  for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+    if (strstr(all, never[i]))
+      fail_msg("float build calls double%s", never[i]);
+  odeon_model_destroy(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(values_of_constructs),
@@ -279,6 +327,7 @@ int main(void) {
       cmocka_unit_test(no_name_collisions),
       cmocka_unit_test(drivers_in_dfdt),
       cmocka_unit_test(long_chains),
+      cmocka_unit_test(float_build_calls_float_functions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

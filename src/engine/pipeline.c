@@ -30,7 +30,7 @@
 #include "util/error.h"
 #include "util/trace.h"
 
-#define MAX_SLOTS 16
+#define MAX_SLOTS 64
 #define MSG_LEN 2048
 
 typedef struct slot {

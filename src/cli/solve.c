@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -510,6 +511,12 @@ static int has_suffix(const char *s, const char *suffix) {
   return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* A character device or pipe (/dev/null, /dev/stdout, a FIFO) takes CSV. */
+static int is_device(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode));
+}
+
 /* Usage-type failures (bad input) exit 2, everything else 1. */
 static int exit_for(int status) {
   switch (status) {
@@ -562,7 +569,7 @@ int odeon__cli_solve(int argc, char **argv) {
   odeon_dest_t dest;
   memset(&dest, 0, sizeof dest);
   int to_npy = a.out && has_suffix(a.out, ".npy");
-  if (a.out && !to_npy && !has_suffix(a.out, ".csv")) {
+  if (a.out && !to_npy && !has_suffix(a.out, ".csv") && !is_device(a.out)) {
     odeon__cli_fail("--out: '%s': expected a .csv or .npy file name", a.out);
     rc = ODEON_EXIT_USAGE;
     goto done;

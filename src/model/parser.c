@@ -217,7 +217,8 @@ static odeon__pnode *parse_call(parser *P, const odeon__token *name) {
   odeon__pnode *x = node(P, ODEON__P_CALL, 0, name->pos, n);
   x->name = P->text + name->pos.off;
   x->name_len = name->pos.len;
-  memcpy(x->args, argv, (size_t)n * sizeof *argv);
+  if (n > 0) /* f(): no arguments, and no args array to copy into */
+    memcpy(x->args, argv, (size_t)n * sizeof *argv);
   return x;
 }
 

@@ -21,7 +21,13 @@ $cc -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
   -o "$out/fuzz_model"
 echo "fuzz: running for $seconds s ($jobs job(s)); scratch corpus $out/work"
 # -rss_limit_mb and -timeout turn runaway inputs into reported failures.
-"$out/fuzz_model" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-  -rss_limit_mb=2048 -dict="$here/model.dict" -jobs="$jobs" -workers="$jobs" \
-  -artifact_prefix="$out/" -print_final_stats=1 \
-  "$out/work" "$here/seeds" "$here/corpus"
+# With several jobs libFuzzer writes fuzz-N.log into the current directory:
+# run from the scratch directory so that nothing lands in the source tree.
+cd "$out"
+set -- -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  -rss_limit_mb=2048 -dict="$here/model.dict" -artifact_prefix="$out/" \
+  -print_final_stats=1
+if [ "$jobs" -gt 1 ]; then
+  set -- "$@" -jobs="$jobs" -workers="$jobs"
+fi
+"$out/fuzz_model" "$@" "$out/work" "$here/seeds" "$here/corpus"

@@ -41,6 +41,12 @@ static const char *const kernel_flags[] = {"-O2", "-std=c11", "-fPIC",
 
 static atomic_uint tmp_counter;
 
+/* dlopen and dlclose are thread-safe in glibc, but through the dynamic
+   loader's own lock, which ThreadSanitizer cannot see: it then reports the
+   loader's internal allocations as races. Loading is rare, so one lock of
+   ours around it costs nothing and keeps TSan runs clean. */
+static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* snprintf for paths; a path that does not fit is an error, not a silently
    truncated file name. */
 static int path_fmt(char *buf, size_t n, const char *fmt, ...)
@@ -267,15 +273,26 @@ static int compile(const char *cc, const char *hdr_dir, const char *src_path,
   return ODEON_OK;
 }
 
+static void unload(void *dl) {
+  pthread_mutex_lock(&dl_lock);
+  dlclose(dl);
+  pthread_mutex_unlock(&dl_lock);
+}
+
 static int open_module(const char *so_path, const odeon__module_source *src,
                        odeon__module **out) {
+  pthread_mutex_lock(&dl_lock);
   void *dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-  if (!dl)
-    return odeon__error(ODEON_E_COMPILE, "dlopen %s: %s", so_path, dlerror());
+  if (!dl) {
+    int st = odeon__error(ODEON_E_COMPILE, "dlopen %s: %s", so_path, dlerror());
+    pthread_mutex_unlock(&dl_lock);
+    return st;
+  }
   void *entry = dlsym(dl, "odeon_kernel_cpu");
   const long long *info = dlsym(dl, "odeon_kernel_info");
+  pthread_mutex_unlock(&dl_lock);
   if (!entry || !info) {
-    dlclose(dl);
+    unload(dl);
     return odeon__error(ODEON_E_COMPILE,
                         "kernel '%s' (%s) lacks odeon_kernel_cpu or "
                         "odeon_kernel_info",
@@ -284,7 +301,7 @@ static int open_module(const char *so_path, const odeon__module_source *src,
   if (info[ODEON_INFO_ABI] != ODEON_KERNEL_ABI ||
       (src->real_bytes && info[ODEON_INFO_REAL_BYTES] != src->real_bytes)) {
     long long abi = info[ODEON_INFO_ABI], rb = info[ODEON_INFO_REAL_BYTES];
-    dlclose(dl);
+    unload(dl);
     return odeon__error(ODEON_E_COMPILE,
                         "kernel '%s': ABI %lld / real bytes %lld, expected "
                         "ABI %d / %d",
@@ -292,7 +309,7 @@ static int open_module(const char *so_path, const odeon__module_source *src,
   }
   odeon__module *m = calloc(1, sizeof *m);
   if (!m) {
-    dlclose(dl);
+    unload(dl);
     return odeon__error(ODEON_E_NOMEM, "out of memory (module)");
   }
   m->dl = dl;
@@ -375,7 +392,7 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
 void odeon__cpu_module_unload(odeon__backend *be, odeon__module *m) {
   if (!m)
     return;
-  dlclose(m->dl);
+  unload(m->dl);
   free(m);
 }
 

@@ -1,5 +1,6 @@
 /* method_registry.c - the table of integration methods the host knows, with
  * their aliases and default controller constants (see method_registry.h). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,13 @@
     name, aliases, id, 1, "erk.h", order, adaptive, ctrl, b1, b2, qmin, qmax,  \
         0.9, 1.0, 1.0, 0, 0.0                                                  \
   }
+
+/* Implicit methods: OrdinaryDiffEq's implicit defaults (qsteady band
+ * [1, 1.2]), with the Newton iteration cap and tolerance. */
+#define IMP(name, aliases, id, family, header, order, adaptive, ctrl, b1, b2,  \
+            qmin, qmax, nit, ntol)                                             \
+  {name, aliases, id,   family, header, order, adaptive, ctrl,                 \
+   b1,   b2,      qmin, qmax,   0.9,    1.0,   1.2,      nit,  ntol}
 
 static const odeon__method_info methods[] = {
     ERK("euler", "explicit-euler,forward-euler", 1, 1, 0, ODEON__CTRL_FIXED,
@@ -37,6 +45,42 @@ static const odeon__method_info methods[] = {
         0.0, 0.33333334, 6.0),
     ERK("vern9", "verner-9", 12, 9, 1, ODEON__CTRL_PI, 7.0 / 90.0, 2.0 / 45.0,
         0.2, 10.0),
+    /* implicit families (src/core/sdirk_step.h, rosenbrock_step.h,
+     * radau_iia5_step.h): id = family base + variant; OrdinaryDiffEq's
+     * qsteady band [1, 1.2] for implicit methods */
+    IMP("backwards_euler",
+        "backward_euler,backward-euler,implicit-euler,implicit_euler", 100, 3,
+        "sdirk_step.h", 1, 1, ODEON__CTRL_PI, 0.7, 0.4, 0.2, 10.0, 7, 0.03),
+    IMP("implicit_midpoint", "implicit-midpoint,midpoint", 101, 3,
+        "sdirk_step.h", 2, 0, ODEON__CTRL_FIXED, 0.35, 0.2, 0.2, 10.0, 7,
+        0.03),
+    IMP("crank_nicolson", "crank-nicolson,trapezoid,trapezoidal", 102, 3,
+        "sdirk_step.h", 2, 1, ODEON__CTRL_PI, 0.35, 0.2, 0.2, 10.0, 7, 0.03),
+    IMP("trapezoidal_dirk", "trapezoidal-dirk", 102, 3, "sdirk_step.h", 2, 1,
+        ODEON__CTRL_PI, 0.35, 0.2, 0.2, 10.0, 7, 0.03),
+    IMP("sdirk_2_2", "sdirk22,sdirk-2-2,alexander2", 103, 3, "sdirk_step.h", 2,
+        1, ODEON__CTRL_PI, 0.35, 0.2, 0.2, 10.0, 7, 0.03),
+    IMP("l_stable_sdirk_4", "l-stable-sdirk-4,sdirk4,hairer4", 104, 3,
+        "sdirk_step.h", 4, 1, ODEON__CTRL_PI, 0.175, 0.1, 0.2, 10.0, 7, 0.03),
+    IMP("kvaerno3", "kvaerno-3", 105, 3, "sdirk_step.h", 3, 1, ODEON__CTRL_PI,
+        0.23333333, 0.13333334, 0.2, 10.0, 7, 0.03),
+    IMP("kvaerno5", "kvaerno-5", 106, 3, "sdirk_step.h", 5, 1, ODEON__CTRL_PI,
+        0.14, 0.08, 0.2, 10.0, 7, 0.03),
+    IMP("ros3p", "ros-3p", 110, 2, "rosenbrock_step.h", 3, 1, ODEON__CTRL_PI,
+        0.23333333, 0.13333334, 0.2, 10.0, 0, 0.03),
+    IMP("rodas3p", "rodas-3p", 111, 2, "rosenbrock_step.h", 3, 1,
+        ODEON__CTRL_PI, 0.23333333, 0.13333334, 0.2, 10.0, 0, 0.03),
+    IMP("rosenbrock23_sciml", "rosenbrock23,rosenbrock-23,ode23s", 112, 2,
+        "rosenbrock_step.h", 2, 1, ODEON__CTRL_PI, 0.35, 0.2, 0.2, 10.0, 0,
+        0.03),
+    IMP("rodas4", "rodas-4", 113, 2, "rosenbrock_step.h", 4, 1, ODEON__CTRL_PI,
+        0.175, 0.1, 0.2, 10.0, 0, 0.03),
+    IMP("rodas5p", "rodas-5p", 114, 2, "rosenbrock_step.h", 5, 1,
+        ODEON__CTRL_PI, 0.14, 0.08, 0.2, 10.0, 0, 0.03),
+    /* Radau: newton_tol NaN = radau5's FNEWT formula inside the kernel */
+    IMP("radau_iia_5", "radau-iia-5,radau5,radauiia5,radau", 120, 4,
+        "radau_iia5_step.h", 5, 1, ODEON__CTRL_GUSTAFSSON, 0.0, 0.0, 0.2, 8.0,
+        10, NAN),
 };
 
 int odeon__method_count(void) {

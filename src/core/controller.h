@@ -35,6 +35,11 @@ typedef struct odeon_ctrl {
   double e1, e2; /* PID: 1/EEst of the last two accepted steps */
   double dtacc, erracc; /* Gustafsson: last accepted step and its error */
   long long success;    /* Gustafsson: accepted steps since a rejection */
+  /* Gustafsson: the safety factor's scale for this attempt, set by the
+   * family through ODEON_STEP_SAFETY_SCALE (radau5 and OrdinaryDiffEq use
+   * min(1, (1 + 2 nit)/(newt + 2 nit)) with newt the step's Newton
+   * iterations); 1 otherwise. Not carried: it is set before each use. */
+  double safety_scale;
 } odeon_ctrl;
 
 ODEON_HD static inline void odeon_ctrl_init(odeon_ctrl *c) {
@@ -45,6 +50,7 @@ ODEON_HD static inline void odeon_ctrl_init(odeon_ctrl *c) {
   c->dtacc = 1.0;
   c->erracc = 1.0;
   c->success = 0;
+  c->safety_scale = 1.0;
 }
 
 ODEON_HD static inline void odeon_ctrl_save(const odeon_ctrl *c, double *carry,
@@ -68,6 +74,7 @@ ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
   c->dtacc = carry[4 * stride];
   c->erracc = carry[5 * stride];
   c->success = c->dtacc < 0 ? 0 : 1;
+  c->safety_scale = 1.0;
   if (c->dtacc < 0)
     c->dtacc = -c->dtacc;
 }
@@ -166,7 +173,8 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   if (eest == 0.0) {
     q = 1.0 / qmax;
   } else {
-    q = odeon_clamp(pow(eest, expo) / gamma, 1.0 / qmax, 1.0 / qmin);
+    q = odeon_clamp(pow(eest, expo) / (gamma * c->safety_scale), 1.0 / qmax,
+                    1.0 / qmin);
     c->qold = q;
   }
   if (eest <= 1.0) {

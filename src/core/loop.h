@@ -336,6 +336,9 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       const int fin = odeon_all_finite(y_new);
       const double e = fin ? (double)eest : odeon_nan();
       nonfinite = !fin;
+#ifdef ODEON_STEP_SAFETY_SCALE
+      st.ctl.safety_scale = ODEON_STEP_SAFETY_SCALE(&st.ws, a);
+#endif
       accept = odeon_ctrl_decide(&st.ctl, a, e, hs, &h_next);
       if (accept && trunc && hs < st.h) {
         /* a step shortened to land on a stop keeps the controller as it

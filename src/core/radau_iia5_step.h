@@ -36,6 +36,7 @@ typedef struct odeon_radau_ws {
   odeon_real faccon; /* radau5's FACCON: the contraction memory */
   int jac_valid;     /* jac is at (t_cur, y) */
   int pending;       /* an attempt was made and not accepted yet */
+  int newt;          /* Newton iterations of the last attempt */
 } odeon_radau_ws;
 
 ODEON_HD static inline void odeon_radau_start(odeon_radau_ws *ws, odeon_ctx *cx,
@@ -46,6 +47,7 @@ ODEON_HD static inline void odeon_radau_start(odeon_radau_ws *ws, odeon_ctx *cx,
   ws->faccon = ODEON_R(1.0);
   ws->jac_valid = 0;
   ws->pending = 0;
+  ws->newt = 0;
   ODEON_UNROLL
   for (int i = 0; i < ODEON_N; ++i)
     ws->cont[0][i] = ws->cont[1][i] = ws->cont[2][i] = ODEON_R(0.0);
@@ -248,6 +250,7 @@ odeon_radau_try(odeon_radau_ws *ws, odeon_ctx *cx, double t, double h,
       break;
   }
   ws->faccon = faccon;
+  ws->newt = newt;
 
   ODEON_UNROLL
   for (int i = 0; i < ODEON_N; ++i)
@@ -332,6 +335,18 @@ odeon_radau_load(odeon_radau_ws *ws, const double *carry, long long stride) {
   ws->faccon = (odeon_real)carry[(4 * ODEON_N + 1) * stride];
   ws->jac_valid = 0;
   ws->pending = 0;
+  ws->newt = 0;
+}
+
+/* radau5's safety factor for the next step, relative to the user's:
+ * fac = min(safety, (1 + 2 nit) safety / (newt + 2 nit)), so a step whose
+ * Newton iteration was slow grows less (OrdinaryDiffEq's
+ * PredictiveController does the same). */
+ODEON_HD static inline double
+odeon_radau_safety_scale(const odeon_radau_ws *ws, const odeon_kernel_args *a) {
+  const int nit = odeon_newton_max_iters(a, ODEON_RADAU_NEWTON_ITERS);
+  const double r = (1.0 + 2.0 * nit) / ((double)ws->newt + 2.0 * nit);
+  return r < 1.0 ? r : 1.0;
 }
 
 /* ---- the family contract (family.h) */
@@ -341,6 +356,8 @@ odeon_radau_load(odeon_radau_ws *ws, const double *carry, long long stride) {
 #define ODEON_METHOD_ADAPTIVE 1
 #define ODEON_METHOD_DENSE 0
 #define ODEON_STEP_CARRY_LEN ODEON_RADAU_CARRY_LEN
+/* the loop's hook for Gustafsson's controller (controller.h) */
+#define ODEON_STEP_SAFETY_SCALE(ws, a) odeon_radau_safety_scale((ws), (a))
 
 typedef odeon_radau_ws odeon_step_ws;
 

@@ -31,6 +31,9 @@
 #include "util/trace.h"
 
 #define MAX_SLOTS 64
+/* Until the first launch has been timed, chunks hold at most this many runs,
+   so that a slow model cannot make the first chunks outlast the timeout. */
+#define PROBE_RUNS 4096
 #define MSG_LEN 2048
 
 typedef struct slot {
@@ -42,6 +45,7 @@ typedef struct slot {
   /* the posted item */
   long long chunk, first, n, launch, sb, se, wb, we;
   int last;
+  double posted; /* odeon__now() when posted */
 } slot;
 
 typedef struct engine {
@@ -72,6 +76,9 @@ typedef struct engine {
   char msg[MSG_LEN];
   long long runs_done;
   long long bytes_done, bytes_total;
+  long long time_cap;   /* runs per chunk that keep one launch well inside the
+                           timeout, from measured launch times */
+  long long items_done; /* launches written back, for deadline renewal */
   pthread_t writeback;
   int writeback_started;
 } engine;
@@ -184,6 +191,18 @@ static void *writeback_main(void *arg) {
       pthread_mutex_lock(&e->mu);
       break;
     }
+    /* A launch that took a large part of the timeout would fail a
+       longer-running sweep one day: keep later chunks to about an eighth
+       of it, measured from post to completion (queueing included, which
+       only errs towards smaller chunks). */
+    double took = odeon__now() - s->posted;
+    if (took > 0) {
+      double per_run = took / (double)s->n;
+      double cap = e->timeout / 8 / per_run;
+      pthread_mutex_lock(&e->mu);
+      e->time_cap = cap < 1 ? 1 : cap > 1e18 ? (long long)1e18 : (long long)cap;
+      pthread_mutex_unlock(&e->mu);
+    }
     long long bytes = 0;
     odeon__trace_begin("writeback", s->chunk);
     st = deliver(e, s, &bytes);
@@ -197,6 +216,7 @@ static void *writeback_main(void *arg) {
       break;
     }
     pthread_mutex_lock(&e->mu);
+    e->items_done++;
     if (s->last)
       e->runs_done += s->n;
     e->bytes_done += bytes;
@@ -220,14 +240,20 @@ static void *writeback_main(void *arg) {
 
 /* ------------------------------------------------------------- producer */
 
-/* Wait until the writeback thread has released `s`, or an error. */
+/* Wait until the writeback thread has released `s`, or an error. The
+   deadline restarts whenever any launch is written back: the slot's turn
+   comes after the launches queued before it, each bounded by the timeout. */
 static int wait_slot(engine *e, slot *s, int index) {
   pthread_mutex_lock(&e->mu);
   double deadline = odeon__now() + e->timeout;
+  long long seen = e->items_done;
   int st = ODEON_OK;
   while (s->busy && !e->status) {
-    if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && s->busy &&
-        !e->status) {
+    int rc = odeon__cond_wait_until(&e->cv, &e->mu, deadline);
+    if (e->items_done != seen) {
+      seen = e->items_done;
+      deadline = odeon__now() + e->timeout;
+    } else if (rc && s->busy && !e->status) {
       st = ODEON_E_TIMEOUT;
       break;
     }
@@ -246,6 +272,7 @@ static int wait_slot(engine *e, slot *s, int index) {
 }
 
 static void post(engine *e, int index) {
+  e->slots[index].posted = odeon__now();
   pthread_mutex_lock(&e->mu);
   e->slots[index].busy = 1;
   e->queue[(e->q_head + e->q_len) % MAX_SLOTS] = index;
@@ -254,16 +281,24 @@ static void post(engine *e, int index) {
   pthread_mutex_unlock(&e->mu);
 }
 
-static int run_chunk(engine *e, long long c) {
+/* Queue chunk c, starting at run `first`; returns its run count in *n_out
+   (the slot's capacity, less when the runs left or the measured launch time
+   say so). */
+static int run_chunk(engine *e, long long c, long long first,
+                     long long *n_out) {
   const odeon__engine_request *req = e->req;
   int index = (int)(c % e->n_slots);
   slot *s = &e->slots[index];
   int st = wait_slot(e, s, index);
   if (st)
     return st;
-  long long first = c * e->plan.chunk_runs;
   long long n = e->runs - first < e->plan.chunk_runs ? e->runs - first
                                                      : e->plan.chunk_runs;
+  pthread_mutex_lock(&e->mu);
+  if (e->time_cap > 0 && n > e->time_cap)
+    n = e->time_cap;
+  pthread_mutex_unlock(&e->mu);
+  *n_out = n;
   size_t rb = (size_t)e->rb, nn = (size_t)n;
   /* The slot is free: its stream has finished everything of its last
      chunk, so the input staging can be refilled. */
@@ -455,7 +490,6 @@ static int setup_slots(engine *e) {
                                   "runs: ",
                                   e->n_slots, e->plan.chunk_runs);
     e->plan.chunk_runs = (e->plan.chunk_runs + 1) / 2;
-    e->plan.n_chunks = (e->runs + e->plan.chunk_runs - 1) / e->plan.chunk_runs;
   }
 }
 
@@ -708,6 +742,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
     st = e->ops->dev_alloc(e->be, req->drivers_bytes, &e->d_drivers);
   if (!st)
     st = setup_slots(e);
+  if (!st && e->plan.chunk_runs > PROBE_RUNS)
+    e->time_cap = PROBE_RUNS;
   if (!st && e->d_drivers) {
     /* The drivers go up once, and the upload is waited for before any
        chunk is queued on any stream. */
@@ -733,8 +769,9 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (st) {
     fail(e, st, "%s", "");
   } else {
-    for (long long c = 0; c < e->plan.n_chunks; c++)
-      if (run_chunk(e, c) || failed(e))
+    long long first = 0, n = 0;
+    for (long long c = 0; first < e->runs; c++, first += n)
+      if (run_chunk(e, c, first, &n) || failed(e))
         break;
   }
   pthread_mutex_lock(&e->mu);

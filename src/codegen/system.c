@@ -279,6 +279,13 @@ int odeon__codegen_system(const odeon_model_t *m, odeon__lang lang,
       emit_ref(o, p, m->dfdt[i]);
       odeon__strbuf_append(o, ";\n");
     }
+  } else { /* not formed (ODEON_SYS_HAS_JACOBIAN 0): defined, all zero */
+    odeon__strbuf_printf(o,
+                         "  for (int k = 0; k < %lld; k++)\n"
+                         "    jac[k] = ODEON_R(0.0);\n"
+                         "  for (int k = 0; k < %lld; k++)\n"
+                         "    dfdt[k] = ODEON_R(0.0);\n",
+                         (long long)(n * n), (long long)n);
   }
   free(roots);
   odeon__strbuf_append(o, "}\n");

@@ -5,6 +5,8 @@
 #include "model/model.h"
 #include "util/error.h"
 
+#define ODEON__JAC_MAX_STATES 4096
+
 typedef struct seed_state {
   int32_t var; /* the state index differentiated by, or -1 for time */
 } seed_state;
@@ -30,6 +32,12 @@ static int32_t seed_t(odeon__xpool *p, const odeon__xnode *leaf, void *user) {
 
 int odeon__model_derive(odeon_model_t *m) {
   int64_t n = m->count[ODEON_SYM_STATE];
+  /* A dense n*n Jacobian per run is useless (and its table huge) for very
+     large systems: no implicit method will be offered for them. */
+  if (n > ODEON__JAC_MAX_STATES) {
+    m->has_jacobian = 0;
+    return ODEON_OK;
+  }
   int32_t limit = m->pool.n;
   m->jac = malloc((size_t)(n * n + 1) * sizeof *m->jac);
   m->dfdt = malloc((size_t)(n + 1) * sizeof *m->dfdt);

@@ -270,6 +270,35 @@ static void long_chains(void **state) {
   free(s);
 }
 
+/* Beyond 4096 states no dense Jacobian is formed: the model still loads
+ * and says so, and its jac function is defined (all zeros). */
+static void huge_model_without_jacobian(void **state) {
+  (void)state;
+  size_t cap = 1 << 20, n = 0;
+  char *s = malloc(cap);
+  assert_non_null(s);
+  n += (size_t)snprintf(s + n, cap - n, "states: s0 = 2.385");
+  for (int i = 1; i < 5000; i++)
+    n += (size_t)snprintf(s + n, cap - n, ", s%d", i);
+  n += (size_t)snprintf(s + n, cap - n, "\n");
+  for (int i = 0; i < 5000; i++)
+    n += (size_t)snprintf(s + n, cap - n, "ds%d = -s%d\n", i, (i + 1) % 5000);
+  odeon_model_t *m = NULL;
+  assert_ok(odeon_model_from_string(s, "huge.ode", &m));
+  free(s);
+  assert_false(odeon__model_has_jacobian(m));
+  odeon__strbuf b;
+  odeon__strbuf_init(&b);
+  assert_ok(odeon__codegen_system(m, ODEON__LANG_C, &b));
+  assert_non_null(strstr(b.data, "#define ODEON_SYS_HAS_JACOBIAN 0\n"));
+  assert_non_null(
+      strstr(b.data, "k < 25000000; k++)\n    jac[k] = ODEON_R(0.0);"));
+  assert_non_null(strstr(b.data, " = -y[0];\n"));
+  assert_non_null(strstr(b.data, "dy[4999] = a_"));
+  odeon__strbuf_free(&b);
+  odeon_model_destroy(m);
+}
+
 /* A float32 build calls the float functions (expf, ...), never the double
  * ones: compiled without builtins, its imports say which were called. */
 static void float_build_calls_float_functions(void **state) {
@@ -328,6 +357,7 @@ int main(void) {
       cmocka_unit_test(drivers_in_dfdt),
       cmocka_unit_test(long_chains),
       cmocka_unit_test(float_build_calls_float_functions),
+      cmocka_unit_test(huge_model_without_jacobian),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,17 @@
 #include "ctx.h"
 #include "erk_tableaus.h"
 
+/* Stage loops are unrolled so that the stage array k[][] lives in registers
+ * (a runtime stage index would put it in local memory on the GPU). NVRTC
+ * understands the pragma; cc with -Wall would warn about an unknown one. */
+#ifndef ODEON_UNROLL
+#if ODEON_DEVICE_CODE
+#define ODEON_UNROLL _Pragma("unroll")
+#else
+#define ODEON_UNROLL
+#endif
+#endif
+
 #define ODEON_METHOD_ORDER ODEON_ERK_ORDER
 /* OrdinaryDiffEq's controller exponent for an explicit pair is 1/order. */
 #define ODEON_METHOD_ERR_ORDER (ODEON_ERK_ORDER - 1)
@@ -50,9 +61,11 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
   }
   for (int i = 0; i < ODEON_N; i++)
     ws->k[0][i] = ws->f0[i];
+  ODEON_UNROLL
   for (int s = 1; s < ODEON_ERK_STAGES; s++) {
     for (int i = 0; i < ODEON_N; i++) {
       odeon_real acc = ODEON_R(0);
+      ODEON_UNROLL
       for (int j = 0; j < s; j++)
         if (odeon_erk_a[s][j] != 0.0)
           acc += (odeon_real)odeon_erk_a[s][j] * ws->k[j][i];
@@ -62,6 +75,7 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
   }
   for (int i = 0; i < ODEON_N; i++) {
     odeon_real acc = ODEON_R(0);
+    ODEON_UNROLL
     for (int j = 0; j < ODEON_ERK_STAGES; j++)
       if (odeon_erk_b[j] != 0.0)
         acc += (odeon_real)odeon_erk_b[j] * ws->k[j][i];
@@ -77,6 +91,7 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
 #if ODEON_ERK_ERR == ODEON_ERK_ERR_EMBEDDED
   for (int i = 0; i < ODEON_N; i++) {
     odeon_real acc = ODEON_R(0);
+    ODEON_UNROLL
     for (int j = 0; j < ODEON_ERK_STAGES; j++)
       if (odeon_erk_e[j] != 0.0)
         acc += (odeon_real)odeon_erk_e[j] * ws->k[j][i];
@@ -89,6 +104,7 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
     odeon_real t3[ODEON_N];
     for (int i = 0; i < ODEON_N; i++) {
       odeon_real a5 = ODEON_R(0), a3 = ODEON_R(0);
+      ODEON_UNROLL
       for (int j = 0; j < ODEON_ERK_STAGES; j++) {
         if (odeon_erk_e[j] != 0.0)
           a5 += (odeon_real)odeon_erk_e[j] * ws->k[j][i];
@@ -212,6 +228,7 @@ ODEON_HD static inline void odeon_step_dense(const odeon_step_ws *ws,
   bt[6] = ODEON_R(2.5) * (th - 1) * (th - ODEON_R(0.6)) * t2;
   for (int i = 0; i < ODEON_N; i++) {
     odeon_real acc = ODEON_R(0);
+    ODEON_UNROLL
     for (int j = 0; j < 7; j++)
       acc += bt[j] * ws->k[j][i];
     out[i] = y_old[i] + h * acc;
@@ -225,6 +242,7 @@ ODEON_HD static inline void odeon_step_save(const odeon_step_ws *ws,
   int r = 0;
   for (int i = 0; i < ODEON_N; i++)
     carry[(long long)(r++) * stride] = (double)ws->f0[i];
+  ODEON_UNROLL
   for (int s = 0; s < ODEON_ERK_DENSE_STAGES; s++)
     for (int i = 0; i < ODEON_N; i++)
       carry[(long long)(r++) * stride] = (double)ws->k[s][i];
@@ -236,6 +254,7 @@ odeon_step_load(odeon_step_ws *ws, const double *carry, long long stride) {
   int r = 0;
   for (int i = 0; i < ODEON_N; i++)
     ws->f0[i] = (odeon_real)carry[(long long)(r++) * stride];
+  ODEON_UNROLL
   for (int s = 0; s < ODEON_ERK_DENSE_STAGES; s++)
     for (int i = 0; i < ODEON_N; i++)
       ws->k[s][i] = (odeon_real)carry[(long long)(r++) * stride];

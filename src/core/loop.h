@@ -278,15 +278,21 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
           odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
       if (ts > st.t)
         break;
-      const odeon_real *x = st.y;
 #if ODEON_METHOD_DENSE
+      /* Copy values rather than pick a pointer (st.y or xs): a pointer
+         chosen at run time forces both arrays, and the whole run state,
+         into GPU local memory. */
       if (ts < st.t && st.have_step && st.h_prev > 0.0) {
         odeon_step_dense(&st.ws, (ts - st.t_prev) / st.h_prev, st.h_prev,
                          st.y_prev, st.y, xs);
-        x = xs;
+      } else {
+        for (int i = 0; i < ODEON_N; i++)
+          xs[i] = st.y[i];
       }
+      odeon_emit(a, r, &st, &cx, st.k, ts, xs, 0);
+#else
+      odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 0);
 #endif
-      odeon_emit(a, r, &st, &cx, st.k, ts, x, 0);
       st.k++;
     }
     if (st.k >= k_stop || st.t >= t_end)

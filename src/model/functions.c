@@ -45,6 +45,8 @@ const odeon__fn_info odeon__fn_table[ODEON__FN_COUNT] = {
 };
 
 int odeon__fn_lookup(const char *name, size_t len) {
+  if (len == 2 && memcmp(name, "ln", 2) == 0) /* the natural log's other name */
+    return ODEON__FN_LOG;
   for (int i = 0; i < ODEON__FN_COUNT; i++) {
     const odeon__fn_info *f = &odeon__fn_table[i];
     if (f->user_callable && strlen(f->name) == len &&
@@ -143,8 +145,14 @@ double odeon__fn_eval(int fn, const double *a) {
     return erfc(a[0]);
   case ODEON__FN_TGAMMA:
     return tgamma(a[0]);
-  case ODEON__FN_LGAMMA:
+  case ODEON__FN_LGAMMA: {
+#if defined(__GLIBC__) || defined(__APPLE__)
+    int sign; /* lgamma() writes the global signgam: a race between threads */
+    return lgamma_r(a[0], &sign);
+#else
     return lgamma(a[0]);
+#endif
+  }
   case ODEON__FN_FMOD:
     return fmod(a[0], a[1]);
   case ODEON__FN_DIGAMMA:

@@ -48,7 +48,7 @@ static const char *constructs =
     "dy19 = x != 2.385\n"
     "dy20 = (x +\n"
     "        k)    # continuation inside parentheses\n"
-    "dy21 = 1; dy22 = c3\n"
+    "dy21 = ln(exp(1)); dy22 = c3\n"
     "dy23 = -x^-2 * 3 / -k\n"
     "aux2 = aux1 * 2\n"
     "aux1 = x + 1\n";

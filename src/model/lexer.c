@@ -120,6 +120,9 @@ int odeon__lex(const char *text, size_t len, odeon__diag *diag,
                odeon__token **out, size_t *count) {
   lexer L = {text, len, 0, 1, 0, diag, NULL, 0, 0};
   int rc = 0;
+  /* a UTF-8 byte order mark, as some editors write, is not model text */
+  if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+    L.i = L.line_start = 3;
   while (L.i < L.len && rc == 0) {
     char c = L.s[L.i];
     size_t at = L.i;

@@ -236,9 +236,11 @@ static void no_name_collisions(void **state) {
 static void drivers_in_dfdt(void **state) {
   (void)state;
   odeon_model_t *m = NULL;
+  /* (written with Windows line ends after a byte order mark) */
   assert_ok(odeon_model_from_string(
-      "states: x = 2.385\ndrivers: u, w\ndx = u*x + sin(t) + w\n", "d.ode",
-      &m));
+      "\xef\xbb\xbfstates: x = 2.385\r\ndrivers: u, w\r\n"
+      "dx = u*x + sin(t) + w\r\n",
+      "d.ode", &m));
   model_so so;
   assert_int_equal(model_so_build(m, 0, &so), 0);
   double y[1] = {2.385}, drv[4] = {0.5, -1.25, 2.0, 0.75}, jac[1], dfdt[1];

@@ -105,7 +105,7 @@ static void asynchronous_with_deadlines(void **state) {
   assert_ok(o->launch_async(s, f->slow, &a));
   assert_ok(o->event_record(ev, s));
   double enqueue = odeon__now() - t;
-  assert_true(enqueue < 0.01);
+  assert_true(enqueue < 0.05); /* the work itself takes over 0.1 s */
   assert_int_equal(o->event_query(ev), 0); /* still running */
   t = odeon__now();
   assert_status(o->event_wait(ev, odeon__now() + 0.02), ODEON_E_TIMEOUT);
@@ -173,10 +173,10 @@ static void destroy_busy_stream(void **state) {
   assert_ok(o->dev_alloc(f->be, 64 * sizeof *st, (void **)&st));
   odeon_kernel_args a = {0};
   a.n = 64;
-  a.max_steps = 20000000;
+  a.max_steps = 4000000; /* blocks of 4 runs: tens of ms each */
   a.status = st;
   for (int i = 0; i < 5; i++)
-    assert_ok(o->launch_async(s, f->slow, &a)); /* seconds of work */
+    assert_ok(o->launch_async(s, f->slow, &a)); /* about a second of work */
   assert_ok(o->event_record(ev, s));
   double t = odeon__now();
   assert_ok(o->stream_destroy(f->be, s));

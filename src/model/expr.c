@@ -208,6 +208,8 @@ static int32_t simplify_sub(odeon__xpool *p, int32_t a, int32_t b) {
     return odeon__x_const(p, 0.0);
   if (p->nodes[b].op == ODEON__X_NEG)
     return odeon__x_binary(p, ODEON__X_ADD, a, p->nodes[b].a[0]);
+  if (is_const(p, b) && cval(p, b) < 0) /* x - (-c) is exactly x + c */
+    return odeon__x_binary(p, ODEON__X_ADD, a, odeon__x_const(p, -cval(p, b)));
   return make(p, ODEON__X_SUB, 2, a, b, -1, 0);
 }
 

@@ -9,6 +9,7 @@
 #include "backend/cuda/cuda_internal.h"
 #include "backend/cuda/nvrtc.h"
 #include "util/error.h"
+#include "util/fault.h"
 
 static odeon__cuda_backend *cb(odeon__backend *be) {
   return (odeon__cuda_backend *)be;
@@ -60,6 +61,10 @@ static int cuda_dev_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   int st = odeon__cuda_bind(be);
   if (st)
     return st;
+  if (odeon__fault_hit(ODEON__FAULT_ALLOC))
+    return odeon__error(ODEON_E_NOMEM,
+                        "cuMemAlloc(%zu bytes): injected allocation fault",
+                        bytes);
   odeon__CUdeviceptr p = 0;
   odeon__CUresult r = be->api->cuMemAlloc(&p, bytes);
   if (r != ODEON__CUDA_SUCCESS) {
@@ -98,6 +103,10 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   int st = odeon__cuda_bind(be);
   if (st)
     return st;
+  if (odeon__fault_hit(ODEON__FAULT_ALLOC))
+    return odeon__error(ODEON_E_NOMEM,
+                        "cuMemHostAlloc(%zu bytes): injected allocation fault",
+                        bytes);
   /* Portable: pinned for every context, so a staging slot can serve any
      device of a multi-GPU solve. */
   odeon__CUresult r =

@@ -18,6 +18,8 @@ struct odeon_solver {
   const char *backend_name;
   char backend_reason[512];
   double compile_seconds;
+  /* the engine's slots, kept between solves (engine.h) */
+  struct odeon__engine_cache *engine_cache;
 };
 
 /* Resolve and create the kernel cache directory (see cache_dir.c). */

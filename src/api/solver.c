@@ -179,6 +179,8 @@ fail:
 void odeon_solver_destroy(odeon_solver_t *s) {
   if (!s)
     return;
+  /* the cached slots belong to the backend: release them first */
+  odeon__engine_cache_destroy(s->engine_cache);
   if (s->module)
     s->backend->ops->module_unload(s->backend, s->module);
   if (s->backend)
@@ -240,6 +242,7 @@ int odeon_solve(odeon_solver_t *s, const odeon_grid_t *grid,
   req.timeout = s->opts.timeout;
   req.progress = s->opts.progress;
   req.progress_user = s->opts.progress_user;
+  req.cache = &s->engine_cache;
   st = odeon__engine_solve(&req, out);
   free(times);
   return st;

@@ -21,6 +21,12 @@
 #include "backend/backend.h"
 #include "odeon.h"
 
+/* Slot resources (device buffers, pinned staging, streams, events) kept
+ * between the solves of one solver, which solves from one thread at a time.
+ * Destroy it before the backend it was made on. */
+typedef struct odeon__engine_cache odeon__engine_cache;
+void odeon__engine_cache_destroy(odeon__engine_cache *cache);
+
 typedef struct odeon__engine_request {
   odeon__backend *backend;
   odeon__module *module;
@@ -58,6 +64,9 @@ typedef struct odeon__engine_request {
   double timeout;           /* seconds any single wait may take; 0 = 600 */
   odeon_progress_fn progress;
   void *progress_user;
+  /* Optional: where the slots are kept between solves (*cache starts NULL;
+     the engine takes what fits and stores what it used after a success). */
+  odeon__engine_cache **cache;
 } odeon__engine_request;
 
 /* Solve every run of req->grid. On success *out is a new result. On failure

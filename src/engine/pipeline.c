@@ -33,7 +33,7 @@
 #define MAX_SLOTS 64
 /* Until the first launch has been timed, chunks hold at most this many runs,
    so that a slow model cannot make the first chunks outlast the timeout. */
-#define PROBE_RUNS 4096
+#define PROBE_RUNS 16384
 #define MSG_LEN 2048
 
 typedef struct slot {
@@ -403,69 +403,104 @@ static int run_chunk(engine *e, long long c, long long first,
 
 /* -------------------------------------------------------- setup/teardown */
 
-static void free_slots(engine *e) {
-  for (int i = 0; i < e->n_slots; i++) {
-    slot *s = &e->slots[i];
-    if (s->stream)
-      e->ops->stream_destroy(e->be, s->stream);
-    s->stream = NULL;
+/* The buffers of a slot, in the order of slot_sizes(). */
+enum {
+  B_IN,
+  B_STATE,
+  B_OBS,
+  B_SUM,
+  B_STATUS,
+  B_CNT,
+  B_CARRY,
+  B_HIN,
+  B_HOUT,
+  N_BUF
+};
+
+static void **slot_buffer(slot *s, int b) {
+  void **p[N_BUF] = {&s->d_in,    &s->d_state,       &s->d_obs,
+                     &s->d_sum,   &s->d_status,      &s->d_cnt,
+                     &s->d_carry, (void **)&s->h_in, (void **)&s->h_out};
+  return p[b];
+}
+
+/* Slots kept between the solves of one solver (see engine.h): allocating
+   device buffers, pinned staging, streams and events costs more than a
+   small solve on a GPU. */
+struct odeon__engine_cache {
+  odeon__backend *be;
+  int n_slots;
+  size_t sizes[N_BUF];
+  slot slots[MAX_SLOTS];
+};
+
+static void release_slots(odeon__backend *be, slot *slots, int n) {
+  const odeon__backend_ops *ops = be->ops;
+  /* Streams first: their threads may still touch the buffers. */
+  for (int i = 0; i < n; i++) {
+    if (slots[i].stream)
+      ops->stream_destroy(be, slots[i].stream);
+    slots[i].stream = NULL;
   }
-  for (int i = 0; i < e->n_slots; i++) {
-    slot *s = &e->slots[i];
+  for (int i = 0; i < n; i++) {
+    slot *s = &slots[i];
     if (s->event)
-      e->ops->event_destroy(e->be, s->event);
-    void *dev[] = {s->d_in,     s->d_state, s->d_obs,  s->d_sum,
-                   s->d_status, s->d_cnt,   s->d_carry};
-    for (size_t k = 0; k < sizeof dev / sizeof dev[0]; k++)
-      if (dev[k])
-        e->ops->dev_free(e->be, dev[k]);
-    if (s->h_in)
-      e->ops->host_free(e->be, s->h_in);
-    if (s->h_out)
-      e->ops->host_free(e->be, s->h_out);
+      ops->event_destroy(be, s->event);
+    for (int b = 0; b < N_BUF; b++) {
+      void *ptr = *slot_buffer(s, b);
+      if (ptr && b < B_HIN)
+        ops->dev_free(be, ptr);
+      else if (ptr)
+        ops->host_free(be, ptr);
+    }
     memset(s, 0, sizeof *s);
   }
 }
 
-static int dev(engine *e, size_t bytes, void **p) {
-  *p = NULL;
-  return bytes ? e->ops->dev_alloc(e->be, bytes, p) : ODEON_OK;
+void odeon__engine_cache_destroy(odeon__engine_cache *c) {
+  if (!c)
+    return;
+  release_slots(c->be, c->slots, c->n_slots);
+  free(c);
 }
 
-static int alloc_slots(engine *e) {
+static void free_slots(engine *e) {
+  release_slots(e->be, e->slots, e->n_slots);
+}
+
+/* Bytes of each slot buffer for the current plan; also sets the staging
+   layout (offsets into h_out). */
+static void slot_sizes(engine *e, size_t sz[N_BUF]) {
   size_t c = (size_t)e->plan.chunk_runs, rb = (size_t)e->rb;
   size_t k = (size_t)e->plan.window_samples;
   size_t wpl = (size_t)e->plan.windows_per_launch;
-  size_t state = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
-  size_t obs = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
-  size_t sum = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
-  size_t cnt = (size_t)e->ncnt * c * 8;
+  sz[B_IN] = (size_t)(e->ns + e->np) * c * rb;
+  sz[B_STATE] = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
+  sz[B_OBS] = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
+  sz[B_SUM] = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
+  sz[B_STATUS] = c * 4;
+  sz[B_CNT] = (size_t)e->ncnt * c * 8;
+  sz[B_CARRY] = (size_t)e->ncarry * c * 8;
   e->off_state = 0;
-  e->off_obs = state;
-  e->off_sum = e->off_obs + obs;
-  e->off_status = e->off_sum + sum;
+  e->off_obs = sz[B_STATE];
+  e->off_sum = e->off_obs + sz[B_OBS];
+  e->off_status = e->off_sum + sz[B_SUM];
   e->off_cnt = e->off_status + c * 4;
-  e->out_bytes = e->off_cnt + (e->want_cnt ? cnt : 0);
-  size_t in = (size_t)(e->ns + e->np) * c * rb;
+  e->out_bytes = e->off_cnt + (e->want_cnt ? sz[B_CNT] : 0);
+  sz[B_HIN] = sz[B_IN];
+  sz[B_HOUT] = e->out_bytes;
+}
+
+static int alloc_slots(engine *e, const size_t sz[N_BUF]) {
   for (int i = 0; i < e->n_slots; i++) {
     slot *s = &e->slots[i];
-    int st = dev(e, in, &s->d_in);
-    if (!st)
-      st = dev(e, state, &s->d_state);
-    if (!st)
-      st = dev(e, obs, &s->d_obs);
-    if (!st)
-      st = dev(e, sum, &s->d_sum);
-    if (!st)
-      st = dev(e, c * 4, &s->d_status);
-    if (!st)
-      st = dev(e, cnt, &s->d_cnt);
-    if (!st)
-      st = dev(e, (size_t)e->ncarry * c * 8, &s->d_carry);
-    if (!st && in)
-      st = e->ops->host_alloc(e->be, in, (void **)&s->h_in);
-    if (!st)
-      st = e->ops->host_alloc(e->be, e->out_bytes, (void **)&s->h_out);
+    int st = ODEON_OK;
+    for (int b = 0; !st && b < N_BUF; b++) {
+      void **p = slot_buffer(s, b);
+      if (sz[b])
+        st = b < B_HIN ? e->ops->dev_alloc(e->be, sz[b], p)
+                       : e->ops->host_alloc(e->be, sz[b], p);
+    }
     if (!st)
       st = e->ops->event_create(e->be, &s->event);
     if (!st)
@@ -476,11 +511,50 @@ static int alloc_slots(engine *e) {
   return ODEON_OK;
 }
 
-/* Allocate the slots; when memory is short, halve the chunk and retry
-   rather than fail (the plan's budget is an estimate of what is free). */
-static int setup_slots(engine *e) {
+/* Take the cached slots when they are this backend's, as many, and at
+   least as large as this plan needs (sz then becomes their real sizes, which
+   is what a later reuse must compare with); otherwise release them. */
+static int reuse_cache(engine *e, size_t sz[N_BUF]) {
+  odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
+  if (!c)
+    return 0;
+  int fits = c->be == e->be && c->n_slots == e->n_slots;
+  for (int b = 0; fits && b < N_BUF; b++)
+    fits = sz[b] <= c->sizes[b];
+  if (fits) {
+    memcpy(e->slots, c->slots, sizeof(slot) * (size_t)c->n_slots);
+    memcpy(sz, c->sizes, sizeof c->sizes);
+  } else
+    release_slots(c->be, c->slots, c->n_slots);
+  free(c);
+  *e->req->cache = NULL;
+  return fits;
+}
+
+/* Keep the slots of a successful solve for the next one. */
+static void store_cache(engine *e, const size_t sz[N_BUF]) {
+  odeon__engine_cache *c = calloc(1, sizeof *c);
+  if (!c) {
+    free_slots(e); /* no room to keep them: not an error */
+    return;
+  }
+  c->be = e->be;
+  c->n_slots = e->n_slots;
+  memcpy(c->sizes, sz, sizeof c->sizes);
+  memcpy(c->slots, e->slots, sizeof(slot) * (size_t)e->n_slots);
+  memset(e->slots, 0, sizeof e->slots);
+  *e->req->cache = c;
+}
+
+/* Allocate the slots (or take them from the cache); when memory is short,
+   halve the chunk and retry rather than fail (the plan's budget is an
+   estimate of what is free). */
+static int setup_slots(engine *e, size_t sz[N_BUF]) {
   for (;;) {
-    int st = alloc_slots(e);
+    slot_sizes(e, sz);
+    if (reuse_cache(e, sz))
+      return ODEON_OK;
+    int st = alloc_slots(e, sz);
     if (!st)
       return ODEON_OK;
     free_slots(e);
@@ -491,6 +565,15 @@ static int setup_slots(engine *e) {
                                   e->n_slots, e->plan.chunk_runs);
     e->plan.chunk_runs = (e->plan.chunk_runs + 1) / 2;
   }
+}
+
+/* Device bytes held by a cache for this backend: free for this solve. */
+static size_t cached_device_bytes(const engine *e) {
+  const odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
+  size_t n = 0;
+  for (int b = 0; c && c->be == e->be && b < B_HIN; b++)
+    n += c->sizes[b] * (size_t)c->n_slots;
+  return n;
 }
 
 static size_t physical_memory(void) {
@@ -674,6 +757,7 @@ static int make_plan(engine *e) {
   int st = e->ops->mem_info(e->be, &free_b, &total_b);
   if (st)
     return odeon__error_context(st, "engine: memory info: ");
+  free_b += cached_device_bytes(e);
   double b = req->device_budget;
   size_t budget = b > 1.0   ? (size_t)b
                   : b > 0.0 ? (size_t)(b * (double)free_b)
@@ -740,8 +824,9 @@ int odeon__engine_solve(const odeon__engine_request *req,
     st = setup_outputs(e);
   if (!st && req->drivers && req->drivers_bytes)
     st = e->ops->dev_alloc(e->be, req->drivers_bytes, &e->d_drivers);
+  size_t sizes[N_BUF] = {0};
   if (!st)
-    st = setup_slots(e);
+    st = setup_slots(e, sizes);
   if (!st && e->plan.chunk_runs > PROBE_RUNS)
     e->time_cap = PROBE_RUNS;
   if (!st && e->d_drivers) {
@@ -790,7 +875,10 @@ int odeon__engine_solve(const odeon__engine_request *req,
   }
   if (e->writeback_started)
     pthread_join(e->writeback, NULL);
-  free_slots(e);
+  if (!e->status && req->cache)
+    store_cache(e, sizes);
+  else
+    free_slots(e);
   if (e->d_drivers)
     e->ops->dev_free(e->be, e->d_drivers);
   err = e->status; /* the writeback thread has ended: no lock needed */

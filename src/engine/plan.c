@@ -9,8 +9,10 @@
    chunk further. */
 #define PLAN_MIN_RUNS 256
 /* Without a forced size, cap chunks so the pipeline has at least two chunks
-   per slot to overlap, but never below this many runs. */
-#define PLAN_OVERLAP_MIN 1024
+   per slot to overlap, but never below this many runs: smaller launches
+   cost more in fixed overhead (a GPU launch, a pool hand-off) than the
+   overlap gains. */
+#define PLAN_OVERLAP_MIN 32768
 
 long long odeon__plan_windows_done(const odeon__plan_input *in,
                                    long long sample_end) {

@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include "engine/plan.h"
+#include "util/fault.h"
 #include "pipeline_kernel.h"
 
 #define ROWS 2
@@ -321,6 +322,39 @@ static void tiny_budgets(void **state) {
   assert_error_contains("cannot hold one run");
 }
 
+/* A cache keeps the slots between solves: the second solve allocates
+   nothing (every allocation is made to fail and it still succeeds), a
+   bigger plan releases the cache and allocates afresh. */
+static void slot_cache(void **state) {
+  fixture *f = *state;
+  odeon__engine_cache *cache = NULL;
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  req.cache = &cache;
+  req.chunk_runs = 6;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_non_null(cache);
+  odeon_result_destroy(res);
+  odeon__fault_arm(ODEON__FAULT_ALLOC, 1, 1000000);
+  for (long long c = 1; c <= 6; c++) { /* smaller chunks fit the cache */
+    req.chunk_runs = c;
+    assert_ok(odeon__engine_solve(&req, &res));
+    assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+    odeon_result_destroy(res);
+  }
+  assert_int_equal(odeon__fault_fired(ODEON__FAULT_ALLOC), 0);
+  req.chunk_runs = 12; /* needs more: the cache goes, allocation fails */
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_NOMEM);
+  assert_null(cache);
+  odeon__fault_reset();
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+  odeon_result_destroy(res);
+  assert_non_null(cache);
+  odeon__engine_cache_destroy(cache);
+}
+
 static void plan_math(void **state) {
   (void)state;
   odeon__plan_input in = {0};
@@ -400,6 +434,7 @@ int main(void) {
       cmocka_unit_test(user_destination),
       cmocka_unit_test(progress_and_cancel),
       cmocka_unit_test(tiny_budgets),
+      cmocka_unit_test(slot_cache),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

@@ -19,8 +19,10 @@
  * [1, 1.2]), with the Newton iteration cap and tolerance. */
 #define IMP(name, aliases, id, family, header, order, adaptive, ctrl, b1, b2,  \
             qmin, qmax, nit, ntol)                                             \
-  {name, aliases, id,   family, header, order, adaptive, ctrl,                 \
-   b1,   b2,      qmin, qmax,   0.9,    1.0,   1.2,      nit,  ntol}
+  {                                                                            \
+    name, aliases, id, family, header, order, adaptive, ctrl, b1, b2, qmin,    \
+        qmax, 0.9, 1.0, 1.2, nit, ntol                                         \
+  }
 
 static const odeon__method_info methods[] = {
     ERK("euler", "explicit-euler,forward-euler", 1, 1, 0, ODEON__CTRL_FIXED,
@@ -52,8 +54,7 @@ static const odeon__method_info methods[] = {
         "backward_euler,backward-euler,implicit-euler,implicit_euler", 100, 3,
         "sdirk_step.h", 1, 1, ODEON__CTRL_PI, 0.7, 0.4, 0.2, 10.0, 7, 0.03),
     IMP("implicit_midpoint", "implicit-midpoint,midpoint", 101, 3,
-        "sdirk_step.h", 2, 0, ODEON__CTRL_FIXED, 0.35, 0.2, 0.2, 10.0, 7,
-        0.03),
+        "sdirk_step.h", 2, 0, ODEON__CTRL_FIXED, 0.35, 0.2, 0.2, 10.0, 7, 0.03),
     IMP("crank_nicolson", "crank-nicolson,trapezoid,trapezoidal", 102, 3,
         "sdirk_step.h", 2, 1, ODEON__CTRL_PI, 0.35, 0.2, 0.2, 10.0, 7, 0.03),
     IMP("trapezoidal_dirk", "trapezoidal-dirk", 102, 3, "sdirk_step.h", 2, 1,

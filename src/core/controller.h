@@ -119,6 +119,9 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   *h_next = h / q;
   return 0;
 #elif ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  /* In the kernel's precision, as OrdinaryDiffEq computes it in the
+   * solution's type: in float32 this reproduces Julia's step sequences
+   * (tests/numerics/test_lorenz_equivalence.c). */
   (void)expo;
   double q;
   if (eest == 0.0) {

@@ -1,7 +1,9 @@
 /* timing.h - the sample and window clock shared by the kernel and the host:
  * sample k lies at exactly (t0 + settle) + k*save_every (or at the start and
  * the end when save_every is 0), computed in double the same way on both
- * sides so that labels and integration targets agree bit for bit. */
+ * sides so that labels and integration targets agree bit for bit. When
+ * the duration is not a whole multiple of save_every, integration stops at
+ * the last sample. */
 #ifndef ODEON_CORE_TIMING_H
 #define ODEON_CORE_TIMING_H
 

@@ -150,6 +150,21 @@ GOLD(gold_vern7, "vern7")
 GOLD(gold_dp8, "dormand-prince-853")
 GOLD(gold_vern9, "vern9")
 
+/* Every adaptive controller reaches the golden solution within the same
+ * tolerance-scaled bound, with a sensible amount of work. */
+static void controllers(void **s) {
+  (void)s;
+  const char *ctrls[] = {"i", "pi", "pid", "gustafsson"};
+  for (int c = 0; c < 4; c++) {
+    long long evals = 0;
+    double e = run_error("tsit5", ctrls[c], 0, 1e-8, &evals);
+    printf("  tsit5 %-10s tol 1e-8 err %-10.3g rhs/run %lld\n", ctrls[c], e,
+           evals / NR);
+    assert_true(e <= 300 * 1e-8);
+    assert_true(evals / NR > 100 && evals / NR < 5000);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(order_euler),   cmocka_unit_test(order_heun),
@@ -163,6 +178,7 @@ int main(void) {
       cmocka_unit_test(gold_rkf),      cmocka_unit_test(gold_dp5),
       cmocka_unit_test(gold_tsit5),    cmocka_unit_test(gold_vern7),
       cmocka_unit_test(gold_dp8),      cmocka_unit_test(gold_vern9),
+      cmocka_unit_test(controllers),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

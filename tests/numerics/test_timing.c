@@ -213,6 +213,82 @@ static void windows_bs3_i(void **s) {
   windows_bitwise("bogacki-shampine-32", "i", ODEON_FLOAT32);
 }
 
+/* Saving does not disturb the step sequence: with dense output the steps
+ * are the same whether or not samples are taken (same counters, same final
+ * state, bit for bit); truncating methods only add the shortened steps. */
+static void saves_do_not_disturb(void **s) {
+  (void)s;
+  const char *algs[] = {"dormand-prince-54", "vern7"};
+  for (int a = 0; a < 2; a++) {
+    nh_out r[2];
+    long long samples[2];
+    for (int v = 0; v < 2; v++) {
+      odeon_options_t o;
+      base_options(&o, algs[a], 1e-7);
+      o.duration = 1.0;
+      o.save_every = v ? 0.0625 : 0;
+      o.outputs |= ODEON_OUT_COUNTERS;
+      nh_kernel k;
+      assert_ok(nh_build(nh_lorenz_model, &o, &k));
+      assert_ok(nh_solve(&k, NR, NULL, rho, NULL, 0, 1, &r[v]));
+      samples[v] = k.cfg.n_samples;
+      nh_free(&k);
+    }
+    for (int i = 0; i < NR; i++) {
+      long long acc0 = r[0].counters[i], acc1 = r[1].counters[i];
+      for (int c = 0; c < 3; c++) {
+        double x0 = r[0].state[(3 + c) * NR + i];
+        double x1 = r[1].state[((samples[1] - 1) * 3 + c) * NR + i];
+        if (a == 0)
+          assert_memory_equal(&x0, &x1, sizeof x0);
+        else
+          assert_true(fabs(x0 - x1) <= 1e-5 * (1 + fabs(x0)));
+      }
+      if (a == 0) {
+        assert_memory_equal(&r[0].counters[i], &r[1].counters[i],
+                            sizeof(long long));
+        assert_true(r[0].counters[2 * NR + i] == r[1].counters[2 * NR + i]);
+      } else {
+        /* at most one shortened step per sample */
+        assert_true(acc1 >= acc0 && acc1 <= acc0 + samples[1]);
+      }
+    }
+    nh_out_free(&r[0]);
+    nh_out_free(&r[1]);
+  }
+}
+
+/* Counters are exact: k stages per step, one evaluation at the start, and
+ * f at each new state (the next step's first stage). */
+static void counters_exact(void **s) {
+  (void)s;
+  const char *algs[] = {"classical-rk4", "dormand-prince-54", "vern9"};
+  const long long per_step[] = {4, 6, 16};
+  for (int a = 0; a < 3; a++) {
+    odeon_options_t o;
+    base_options(&o, algs[a], 1e-6);
+    o.controller = "fixed";
+    o.dt = 1.0 / 64;
+    o.duration = 1.0;
+    o.save_every = 0.25;
+    o.outputs |= ODEON_OUT_COUNTERS;
+    nh_kernel k;
+    assert_ok(nh_build(nh_lorenz_model, &o, &k));
+    nh_out r;
+    assert_ok(nh_solve(&k, NR, NULL, rho, NULL, 0, 1, &r));
+    for (int i = 0; i < NR; i++) {
+      assert_true(r.counters[0 * NR + i] == 64); /* accepted */
+      assert_true(r.counters[1 * NR + i] == 0);  /* rejected */
+      if (r.counters[2 * NR + i] != 1 + 64 * per_step[a])
+        printf("%s: %lld evaluations\n", algs[a], r.counters[2 * NR + i]);
+      assert_true(r.counters[2 * NR + i] == 1 + 64 * per_step[a]);
+      assert_true(r.counters[3 * NR + i] == 0); /* no Jacobians */
+    }
+    nh_out_free(&r);
+    nh_free(&k);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(saves_dense_dp5),
@@ -221,6 +297,8 @@ int main(void) {
       cmocka_unit_test(saves_truncated_vern7),
       cmocka_unit_test(saves_truncated_dp8),
       cmocka_unit_test(settle_equivalence),
+      cmocka_unit_test(saves_do_not_disturb),
+      cmocka_unit_test(counters_exact),
       cmocka_unit_test(windows_dp5_f64),
       cmocka_unit_test(windows_dp5_f32),
       cmocka_unit_test(windows_vern7_pid),

@@ -382,6 +382,8 @@ static int config_init(const odeon_model_t *m, const odeon_options_t *o,
 
   /* controller settings */
   const odeon__method_info *mi = c->method;
+  /* PID defaults: Söderlind's H312PID (1/18, 1/9, 1/18), from the table
+   * of OrdinaryDiffEq's PIDController documentation */
   int is_pid = c->controller == ODEON__CTRL_PID;
   if ((rc = setting(o->safety, 0.9, o->safety > 0 && o->safety <= 1, "safety",
                     "must lie in (0, 1]", &c->safety)))
@@ -393,14 +395,14 @@ static int config_init(const odeon_model_t *m, const odeon_options_t *o,
                     o->gain_max >= 1 && finite_in(o->gain_max), "gain-max",
                     "must be >= 1 and finite", &c->gain_max)))
     return rc;
-  if ((rc = setting(o->beta1, is_pid ? 0.49 : mi->beta1, finite_in(o->beta1),
-                    "beta1", "must be finite", &c->beta1)))
+  if ((rc = setting(o->beta1, is_pid ? 1.0 / 18.0 : mi->beta1,
+                    finite_in(o->beta1), "beta1", "must be finite", &c->beta1)))
     return rc;
-  if ((rc = setting(o->beta2, is_pid ? -0.34 : mi->beta2, finite_in(o->beta2),
-                    "beta2", "must be finite", &c->beta2)))
+  if ((rc = setting(o->beta2, is_pid ? 1.0 / 9.0 : mi->beta2,
+                    finite_in(o->beta2), "beta2", "must be finite", &c->beta2)))
     return rc;
-  if ((rc = setting(o->beta3, is_pid ? 0.10 : 0.0, finite_in(o->beta3), "beta3",
-                    "must be finite", &c->beta3)))
+  if ((rc = setting(o->beta3, is_pid ? 1.0 / 18.0 : 0.0, finite_in(o->beta3),
+                    "beta3", "must be finite", &c->beta3)))
     return rc;
   if ((rc = setting(o->deadband_min, mi->qsteady_min,
                     o->deadband_min > 0 && o->deadband_min <= 1, "deadband-min",

@@ -123,7 +123,7 @@ static void names_and_defaults(void **s) {
   o.safety = 0.8;
   assert_ok(odeon__kernel_config_init(model, &o, &c));
   assert_int_equal(c.controller, ODEON__CTRL_PID);
-  assert_true(c.beta1 == 0.6 && c.safety == 0.8 && c.beta2 == -0.34);
+  assert_true(c.beta1 == 0.6 && c.safety == 0.8 && c.beta2 == 1.0 / 9);
   odeon__kernel_config_free(&c);
 }
 

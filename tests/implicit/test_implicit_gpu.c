@@ -351,8 +351,11 @@ static void test_cpu_vs_backend(void **state) {
       }
       /* different compilers contract differently (FMA); adaptive steps
        * may then differ now and then, which moves results by about the
-       * tolerance times the problem's sensitivity */
-      const double limit = 1e3 * o.rtol;
+       * method's global error at this tolerance: up to 1e3 x rtol for the
+       * higher orders here, 1e4 x rtol for first-order backward Euler
+       * (whose global error is far above its local tolerance) */
+      const double limit =
+          (strcmp(methods[mi], "backwards_euler") == 0 ? 1e4 : 1e3) * o.rtol;
       print_message("  %-20s %s max relative CPU/backend difference %.3g\n",
                     methods[mi], p ? "float32" : "float64", worst);
       if (!(worst <= limit)) {

@@ -511,17 +511,18 @@ static int alloc_slots(engine *e, const size_t sz[N_BUF]) {
   return ODEON_OK;
 }
 
-/* Take the cached slots when they are this backend's, as many, and at
+/* Take the cached slots when they are this backend's, at least as many, and at
    least as large as this plan needs (sz then becomes their real sizes, which
    is what a later reuse must compare with); otherwise release them. */
 static int reuse_cache(engine *e, size_t sz[N_BUF]) {
   odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
   if (!c)
     return 0;
-  int fits = c->be == e->be && c->n_slots == e->n_slots;
+  int fits = c->be == e->be && c->n_slots >= e->n_slots;
   for (int b = 0; fits && b < N_BUF; b++)
     fits = sz[b] <= c->sizes[b];
-  if (fits) {
+  if (fits) { /* extra cached slots only deepen the pipeline */
+    e->n_slots = c->n_slots;
     memcpy(e->slots, c->slots, sizeof(slot) * (size_t)c->n_slots);
     memcpy(sz, c->sizes, sizeof c->sizes);
   } else

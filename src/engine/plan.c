@@ -103,7 +103,9 @@ int odeon__plan_make(const odeon__plan_input *in_given, odeon__plan *out) {
     if (n > overlap)
       n = overlap;
   }
-  out->slots = in->slots;
+  /* More slots than chunks would only hold memory. */
+  long long chunks = (in->runs + n - 1) / n;
+  out->slots = chunks < in->slots ? (int)chunks : in->slots;
   out->chunk_runs = n;
   out->window_samples = k;
   out->n_chunks = (in->runs + n - 1) / n;

@@ -5,6 +5,7 @@
 
 #include "backend/backend.h"
 #include "codegen/kernel_source.h"
+#include "codegen/system_user.h"
 #include "odeon.h"
 
 struct odeon_solver {
@@ -18,6 +19,7 @@ struct odeon_solver {
   const char *backend_name;
   char backend_reason[512];
   double compile_seconds;
+  odeon__user_system usys; /* models from C function pointers */
   /* the engine's slots, kept between solves (engine.h) */
   struct odeon__engine_cache *engine_cache;
 };

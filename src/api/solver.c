@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "model/model.h"
 #include "util/error.h"
 
 static int dup_opt(const char *in, char **out, const char **field) {
@@ -88,7 +89,16 @@ static int create_backend(odeon_solver_t *s) {
   int st = parse_device(o->devices, &bc.device);
   if (st != ODEON_OK)
     return st;
-  if (o->backend == ODEON_BACKEND_CUDA || o->backend == ODEON_BACKEND_AUTO) {
+  if (odeon__model_is_functions(s->model)) {
+    /* host function pointers cannot run on a GPU */
+    if (o->backend == ODEON_BACKEND_CUDA)
+      return odeon__error(ODEON_E_UNSUPPORTED,
+                          "backend cuda: a model made from C function "
+                          "pointers runs on the CPU backend only");
+    snprintf(s->backend_reason, sizeof s->backend_reason,
+             "a model from C function pointers runs on the CPU");
+  } else if (o->backend == ODEON_BACKEND_CUDA ||
+             o->backend == ODEON_BACKEND_AUTO) {
     st = odeon__backend_cuda_create(&bc, &s->backend);
     if (st == ODEON_OK) {
       s->backend_name = "cuda";
@@ -130,6 +140,9 @@ int odeon_solver_create(const odeon_model_t *model, const odeon_options_t *opts,
   if (!s)
     return odeon__error(ODEON_E_NOMEM, "out of memory");
   s->model = model;
+  s->usys.rhs = odeon__model_rhs_fn(model);
+  s->usys.jac = odeon__model_jac_fn(model);
+  s->usys.user = odeon__model_user(model);
   s->opts = *opts;
   odeon_options_t *o = &s->opts;
   if ((st = dup_opt(opts->algorithm, &s->algorithm, &o->algorithm)) ||
@@ -222,6 +235,8 @@ int odeon_solve(odeon_solver_t *s, const odeon_grid_t *grid,
   for (int64_t k = 0; k < cfg->n_samples; k++)
     times[k] = odeon__sample_time(cfg, k);
   int64_t count;
+  if (odeon__model_is_functions(s->model))
+    req.base.user_system = &s->usys;
   req.backend = s->backend;
   req.module = s->module;
   memcpy(req.info, s->info, sizeof req.info);

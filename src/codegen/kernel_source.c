@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "codegen/kernel_source.h"
+#include "codegen/system_user.h"
+#include "model/model.h"
 #include "util/strbuf.h"
 
 /* The kernel's status bits are spelled without odeon.h (core/ctx.h); they
@@ -111,7 +113,9 @@ int odeon__kernel_source(const odeon_model_t *m,
     return odeon__error(ODEON_E_INVAL, "kernel source: model is NULL");
   odeon__strbuf sys;
   odeon__strbuf_init(&sys);
-  int rc = odeon__codegen_system(m, lang, &sys);
+  int rc = odeon__model_is_functions(m)
+               ? odeon__codegen_user_system(m, lang, &sys)
+               : odeon__codegen_system(m, lang, &sys);
   if (rc == ODEON_OK)
     rc = odeon__strbuf_ok(&sys);
   if (rc == ODEON_OK)

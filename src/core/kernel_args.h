@@ -80,6 +80,11 @@ typedef struct odeon_kernel_args {
   unsigned int *status; /* [n] per-run status word (ODEON_RUN_* bits) */
   long long *counters;  /* [n_counters][n]: accepted, rejected, f evals, ... */
   double *carry;        /* [carry_len][n]: the whole integrator state */
+
+  /* --- models from C function pointers (CPU only) --- */
+  const void *user_system; /* an odeon_user_system (codegen/system_user.c)
+                              the CPU entry hands to the generated
+                              trampolines; 0 for models from text */
 } odeon_kernel_args;
 
 #endif

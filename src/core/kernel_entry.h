@@ -43,6 +43,11 @@ ODEON_EXPORT void odeon_kernel_cpu(const odeon_kernel_args *a, long long begin,
                                    long long end);
 ODEON_EXPORT void odeon_kernel_cpu(const odeon_kernel_args *a, long long begin,
                                    long long end) {
+#ifdef ODEON_USER_SYSTEM
+  /* A model from C function pointers: each worker thread points its
+     trampolines at this solve's functions before running its runs. */
+  odeon_user_system_current = (const odeon_user_system *)a->user_system;
+#endif
   for (long long r = begin; r < end; r++)
     odeon_run(a, r);
 }

@@ -450,6 +450,11 @@ int odeon__cuda_event_wait_what(odeon__event *e, double deadline,
       break;
     }
   }
+  /* Reached: one more query, so that a failure of the work before the
+     event is never taken for success even if the driver ran the host
+     function anyway (it does not, by its documentation). */
+  if (st == ODEON_OK && !e->error)
+    st = event_device_error(e);
   int err = e->error;
   pthread_mutex_unlock(&e->mu);
   if (st == ODEON_E_TIMEOUT)

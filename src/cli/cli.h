@@ -32,4 +32,13 @@ void odeon__cli_solve_help(void);
 int odeon__cli_write_csv(const odeon_result_t *result, const char *path,
                          int float32);
 
+/* The summaries as CSV: run,window,<labels>; path NULL = stdout. */
+int odeon__cli_write_summaries_csv(const odeon_result_t *result,
+                                   const char *path, int float32);
+/* The per-run table: run,status,status_text,<counters>; NULL = stdout. */
+int odeon__cli_write_runs_csv(const odeon_result_t *result, const char *path);
+/* One output as its own .npy file (nothing when it was streamed already). */
+int odeon__cli_write_npy(const odeon_result_t *result, const char *name,
+                         const char *path);
+
 #endif

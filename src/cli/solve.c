@@ -31,7 +31,8 @@ typedef struct solve_args {
   named_values sweeps[MAX_LIST];
   int n_sweeps;
   int quiet;
-  char *summaries; /* built from --outputs / --summaries */
+  int explicit_outputs; /* --outputs was given */
+  char *summaries;      /* built from --outputs / --summaries */
 } solve_args;
 
 void odeon__cli_solve_help(void) {
@@ -262,7 +263,12 @@ static int parse_outputs(solve_args *a, const char *text) {
     odeon__cli_fail("--outputs: empty list");
     rc = -1;
   }
+  /* the CSV's t column needs the times; the status word is always kept */
+  if (bits & (ODEON_OUT_STATE | ODEON_OUT_OBSERVABLES))
+    bits |= ODEON_OUT_TIME;
+  bits |= ODEON_OUT_STATUS;
   a->o.outputs = bits;
+  a->explicit_outputs = 1;
   free(a->summaries);
   a->summaries = *metrics ? metrics : NULL;
   if (!*metrics)
@@ -533,6 +539,72 @@ static int exit_for(int status) {
   }
 }
 
+/* "out.csv" -> "out-<what>.<ext>" */
+static void sibling(const char *out, const char *what, const char *ext,
+                    char *buf, size_t size) {
+  size_t n = strlen(out);
+  if (has_suffix(out, ".csv") || has_suffix(out, ".npy"))
+    n -= 4;
+  snprintf(buf, size, "%.*s-%s.%s", (int)n, out, what, ext);
+}
+
+/* The primary output goes to --out (or stdout): the samples, else the
+ * summaries, else the per-run table. With --out, every other requested
+ * output goes to a file beside it. */
+static int write_outputs(const solve_args *a, const odeon_result_t *res,
+                         int to_npy) {
+  uint32_t outs = a->o.outputs;
+  int f32 = a->o.precision == ODEON_FLOAT32, st = ODEON_OK;
+  int runs_table =
+      a->explicit_outputs && (outs & (ODEON_OUT_STATUS | ODEON_OUT_COUNTERS));
+  char path[4096];
+  const char *primary = (outs & ODEON_OUT_STATE)       ? "state"
+                        : (outs & ODEON_OUT_SUMMARIES) ? "summaries"
+                                                       : "runs";
+  if (!to_npy) {
+    if (!strcmp(primary, "state"))
+      st = odeon__cli_write_csv(res, a->out, f32);
+    else if (!strcmp(primary, "summaries"))
+      st = odeon__cli_write_summaries_csv(res, a->out, f32);
+    else
+      st = odeon__cli_write_runs_csv(res, a->out);
+    if (st != ODEON_OK || !a->out || is_device(a->out))
+      return st;
+    if (strcmp(primary, "summaries") && (outs & ODEON_OUT_SUMMARIES)) {
+      sibling(a->out, "summaries", "csv", path, sizeof path);
+      if ((st = odeon__cli_write_summaries_csv(res, path, f32)) != ODEON_OK)
+        return st;
+    }
+    if (strcmp(primary, "runs") && runs_table) {
+      sibling(a->out, "runs", "csv", path, sizeof path);
+      st = odeon__cli_write_runs_csv(res, path);
+    }
+    return st;
+  }
+  /* .npy: the samples were streamed by the solve; the rest beside them */
+  static const struct {
+    uint32_t bit;
+    const char *name;
+  } extra[] = {{ODEON_OUT_OBSERVABLES, "observables"},
+               {ODEON_OUT_TIME, "time"},
+               {ODEON_OUT_SUMMARIES, "summaries"},
+               {ODEON_OUT_STATUS, "status"},
+               {ODEON_OUT_COUNTERS, "counters"}};
+  for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+    if (!(outs & extra[i].bit))
+      continue;
+    if (extra[i].bit & (ODEON_OUT_STATUS | ODEON_OUT_COUNTERS) && !runs_table)
+      continue;
+    if (!(outs & ODEON_OUT_STATE) && !strcmp(extra[i].name, primary))
+      snprintf(path, sizeof path, "%s", a->out);
+    else
+      sibling(a->out, extra[i].name, "npy", path, sizeof path);
+    if ((st = odeon__cli_write_npy(res, extra[i].name, path)) != ODEON_OK)
+      return st;
+  }
+  return ODEON_OK;
+}
+
 int odeon__cli_solve(int argc, char **argv) {
   solve_args a;
   memset(&a, 0, sizeof a);
@@ -574,20 +646,19 @@ int odeon__cli_solve(int argc, char **argv) {
     rc = ODEON_EXIT_USAGE;
     goto done;
   }
-  dest.kind = to_npy ? ODEON_DEST_FILE : ODEON_DEST_MEMORY;
-  dest.path = to_npy ? a.out : NULL;
+  int want_state = (a.o.outputs & ODEON_OUT_STATE) != 0;
+  /* the samples stream to the .npy file chunk by chunk */
+  dest.kind = to_npy && want_state ? ODEON_DEST_FILE : ODEON_DEST_MEMORY;
+  dest.path = dest.kind == ODEON_DEST_FILE ? a.out : NULL;
   if ((st = odeon_solve(solver, grid, &dest, &result)) != ODEON_OK) {
     odeon__cli_fail("%s", odeon_last_error());
     rc = st == ODEON_E_INVAL ? ODEON_EXIT_USAGE : ODEON_EXIT_FAILED;
     goto done;
   }
-  if (!to_npy) {
-    if ((st = odeon__cli_write_csv(
-             result, a.out, a.o.precision == ODEON_FLOAT32)) != ODEON_OK) {
-      odeon__cli_fail("%s", odeon_last_error());
-      rc = ODEON_EXIT_FAILED;
-      goto done;
-    }
+  if ((st = write_outputs(&a, result, to_npy)) != ODEON_OK) {
+    odeon__cli_fail("%s", odeon_last_error());
+    rc = ODEON_EXIT_FAILED;
+    goto done;
   }
   clock_gettime(CLOCK_MONOTONIC, &t_end);
   int64_t failed = odeon_result_failed_runs(result);

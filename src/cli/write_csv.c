@@ -3,6 +3,7 @@
  * in input order, full precision (%.17g for float64, %.9g for float32). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -19,6 +20,17 @@ static double element(const odeon_array_view *v, int64_t i) {
   default:
     return (double)((const int64_t *)v->data)[i];
   }
+}
+
+/* The shortest text that reads back as the same double (times like 0.1
+ * print as "0.1", not "0.10000000000000001"). */
+static const char *shortest(double v, char *buf, size_t size) {
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, size, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  return buf;
 }
 
 int odeon__cli_write_csv(const odeon_result_t *result, const char *path,
@@ -42,6 +54,7 @@ int odeon__cli_write_csv(const odeon_result_t *result, const char *path,
     return odeon__error(ODEON_E_IO, "--out %s: cannot open: %s", path,
                         strerror(errno));
   const char *fmt = float32 ? ",%.9g" : ",%.17g";
+  char tbuf[40];
   fputs("run,t", f);
   for (int64_t v = 0; v < nv; v++)
     fprintf(f, ",%s", state.labels ? state.labels[v] : "?");
@@ -51,7 +64,7 @@ int odeon__cli_write_csv(const odeon_result_t *result, const char *path,
   for (int64_t r = 0; r < nr; r++)
     for (int64_t s = 0; s < ns; s++) {
       fprintf(f, "%lld", (long long)r);
-      fprintf(f, ",%.17g", element(&time, s));
+      fprintf(f, ",%s", shortest(element(&time, s), tbuf, sizeof tbuf));
       for (int64_t v = 0; v < nv; v++)
         fprintf(f, fmt, element(&state, (s * nv + v) * nr + r));
       for (int64_t v = 0; v < no; v++)

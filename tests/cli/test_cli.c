@@ -251,6 +251,71 @@ static void test_solve_inputs_and_npy(void **state) {
   }
 }
 
+static int count_lines(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  int n = 0, c;
+  while ((c = fgetc(f)) != EOF)
+    n += c == '\n';
+  fclose(f);
+  return n;
+}
+
+static void test_other_outputs(void **state) {
+  (void)state;
+  char out[300], path[300];
+  snprintf(out, sizeof out, "%s/o.csv", tmpdir);
+  program_result r =
+      odeon("solve", LORENZ, "--backend", "cpu", "--sweep", "rho=2.385,21",
+            "--save-every", "0.1", "--outputs",
+            "state,counters,mean,max,peaks[2]", "--out", out, NULL);
+  if (r.exit_code != 0)
+    print_error("stderr: %s\n", r.err);
+  assert_int_equal(r.exit_code, 0);
+  program_result_free(&r);
+  assert_int_equal(count_lines(out), 1 + 2 * 11);
+  snprintf(path, sizeof path, "%s/o-summaries.csv", tmpdir);
+  assert_int_equal(count_lines(path), 1 + 2);
+  FILE *f = fopen(path, "r");
+  char line[2048];
+  assert_non_null(fgets(line, sizeof line, f));
+  fclose(f);
+  assert_non_null(strstr(line, "run,window,mean(x),mean(y),mean(z),max(x)"));
+  assert_non_null(strstr(line, "peaks[2](z)"));
+  snprintf(path, sizeof path, "%s/o-runs.csv", tmpdir);
+  assert_int_equal(count_lines(path), 1 + 2);
+  f = fopen(path, "r");
+  assert_non_null(fgets(line, sizeof line, f));
+  assert_non_null(fgets(line, sizeof line, f));
+  fclose(f);
+  assert_non_null(strstr(line, "0,0,ok,"));
+
+  /* summaries alone go to stdout */
+  r = odeon("solve", LORENZ, "--backend", "cpu", "--sweep", "rho=2.385,21",
+            "--save-every", "0.01", "--outputs", "mean,rms", "--quiet", NULL);
+  assert_int_equal(r.exit_code, 0);
+  assert_non_null(strstr(r.out, "run,window,mean(x)"));
+  assert_non_null(strstr(r.out, "rms(z)"));
+  program_result_free(&r);
+  r = odeon("solve", LORENZ, "--backend", "cpu", "--outputs", "meen", NULL);
+  EXPECT(r, 2, "meen");
+
+  /* .npy: each output in its own file */
+  snprintf(out, sizeof out, "%s/o.npy", tmpdir);
+  r = odeon("solve", LORENZ, "--backend", "cpu", "--sweep", "rho=2.385,21",
+            "--save-every", "0.25", "--outputs", "state,time,status,max",
+            "--out", out, NULL);
+  assert_int_equal(r.exit_code, 0);
+  program_result_free(&r);
+  const char *files[] = {"o.npy", "o-time.npy", "o-summaries.npy",
+                         "o-status.npy"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, "%s/%s", tmpdir, files[i]);
+    assert_int_equal(access(path, R_OK), 0);
+  }
+}
+
 static void test_cuda_without_gpu(void **state) {
   (void)state;
   program_result r = odeon("solve", LORENZ, "--backend", "cuda", NULL);
@@ -268,6 +333,7 @@ int main(void) {
       cmocka_unit_test(test_bad_input_files),
       cmocka_unit_test(test_solve_csv),
       cmocka_unit_test(test_solve_inputs_and_npy),
+      cmocka_unit_test(test_other_outputs),
       cmocka_unit_test(test_cuda_without_gpu),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

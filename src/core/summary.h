@@ -34,6 +34,52 @@
 #ifndef ODEON_SUM_NPEAKS
 #define ODEON_SUM_NPEAKS 0
 #endif
+/* metrics the generated source does not mention are absent */
+#ifndef ODEON_SUM_ROW_MEAN
+#define ODEON_SUM_ROW_MEAN (-1)
+#endif
+#ifndef ODEON_SUM_ROW_MIN
+#define ODEON_SUM_ROW_MIN (-1)
+#endif
+#ifndef ODEON_SUM_ROW_MAX
+#define ODEON_SUM_ROW_MAX (-1)
+#endif
+#ifndef ODEON_SUM_ROW_RMS
+#define ODEON_SUM_ROW_RMS (-1)
+#endif
+#ifndef ODEON_SUM_ROW_STD
+#define ODEON_SUM_ROW_STD (-1)
+#endif
+#ifndef ODEON_SUM_ROW_EXTREMA
+#define ODEON_SUM_ROW_EXTREMA (-1)
+#endif
+#ifndef ODEON_SUM_ROW_MAXMAG
+#define ODEON_SUM_ROW_MAXMAG (-1)
+#endif
+#ifndef ODEON_SUM_ROW_PEAKS
+#define ODEON_SUM_ROW_PEAKS (-1)
+#endif
+#ifndef ODEON_SUM_ROW_NPEAKS
+#define ODEON_SUM_ROW_NPEAKS (-1)
+#endif
+#ifndef ODEON_SUM_ROW_DXDT_MAX
+#define ODEON_SUM_ROW_DXDT_MAX (-1)
+#endif
+#ifndef ODEON_SUM_ROW_DXDT_MIN
+#define ODEON_SUM_ROW_DXDT_MIN (-1)
+#endif
+#ifndef ODEON_SUM_ROW_DXDT_EXTREMA
+#define ODEON_SUM_ROW_DXDT_EXTREMA (-1)
+#endif
+#ifndef ODEON_SUM_ROW_D2XDT2_MAX
+#define ODEON_SUM_ROW_D2XDT2_MAX (-1)
+#endif
+#ifndef ODEON_SUM_ROW_D2XDT2_MIN
+#define ODEON_SUM_ROW_D2XDT2_MIN (-1)
+#endif
+#ifndef ODEON_SUM_ROW_D2XDT2_EXTREMA
+#define ODEON_SUM_ROW_D2XDT2_EXTREMA (-1)
+#endif
 
 enum odeon_sum_slot {
   ODEON_SS_N = 0,

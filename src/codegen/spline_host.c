@@ -1,6 +1,7 @@
 /* spline_host.c - cubic spline coefficients for uniformly sampled drivers
  * (second-derivative form solved by the Thomas algorithm, the periodic
  * case by Sherman-Morrison) and the packed block the kernel reads. */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,14 @@ int odeon__spline_coeffs(const double *y, int64_t n, double h,
     if (!isfinite(y[i]))
       return odeon__error(ODEON_E_INVAL, "%s: sample %lld is not finite", what,
                           (long long)i);
+  if (end == ODEON__SPLINE_CLAMPED && n >= 4) {
+    /* slopes not given: third-order one-sided differences */
+    if (isnan(d0))
+      d0 = (-11 * y[0] + 18 * y[1] - 9 * y[2] + 2 * y[3]) / (6 * h);
+    if (isnan(d1))
+      d1 = (11 * y[n - 1] - 18 * y[n - 2] + 9 * y[n - 3] - 2 * y[n - 4]) /
+           (6 * h);
+  }
   if (end == ODEON__SPLINE_CLAMPED && (!isfinite(d0) || !isfinite(d1)))
     return odeon__error(ODEON_E_INVAL, "%s: clamped end slopes must be finite",
                         what);
@@ -156,6 +165,52 @@ int odeon__spline_coeffs(const double *y, int64_t n, double h,
   free(dia);
   free(sup);
   free(u);
+  return ODEON_OK;
+}
+
+int odeon__spline_end_parse(const char *name, odeon__spline_end *out) {
+  static const char *const names[] = {"natural", "clamped", "not-a-knot",
+                                      "periodic"};
+  char buf[32];
+  size_t i = 0;
+  if (name) {
+    for (; name[i] && i < sizeof buf - 1; i++)
+      buf[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+  }
+  buf[i] = '\0';
+  for (int k = 0; name && !name[i] && k < 4; k++)
+    if (strcmp(buf, names[k]) == 0) {
+      *out = (odeon__spline_end)k;
+      return ODEON_OK;
+    }
+  return odeon__error(ODEON_E_INVAL,
+                      "spline end condition: unknown \"%s\" (known: natural, "
+                      "clamped, not-a-knot, periodic)",
+                      name ? name : "(null)");
+}
+
+int odeon__spline_uniform(const double *t, int64_t n, double *t_first,
+                          double *h, const char *what) {
+  if (!what)
+    what = "driver";
+  if (n < 2)
+    return odeon__error(ODEON_E_INVAL, "%s: needs at least 2 samples, got %lld",
+                        what, (long long)n);
+  const double step = (t[n - 1] - t[0]) / (double)(n - 1);
+  if (!(step > 0) || !isfinite(step))
+    return odeon__error(ODEON_E_INVAL,
+                        "%s: times must increase (first %g, last %g)", what,
+                        t[0], t[n - 1]);
+  for (int64_t i = 0; i < n; i++) {
+    double want = t[0] + (double)i * step;
+    if (!(fabs(t[i] - want) <= 1e-9 * (fabs(want) + step * (double)n)))
+      return odeon__error(ODEON_E_INVAL,
+                          "%s: time %lld is %.17g, but uniform sampling needs "
+                          "%.17g (spacing %g)",
+                          what, (long long)i, t[i], want, step);
+  }
+  *t_first = t[0];
+  *h = step;
   return ODEON_OK;
 }
 

@@ -17,12 +17,24 @@ typedef enum odeon__spline_end {
 /* Coefficients of the spline through y[0..n-1] sampled every h (n >= 2):
  * coef[4*i + 0..3] = a, b, c, d on interval i (n-1 intervals), so that
  * s(t) = a + b x + c x^2 + d x^3 with x = t - t_i. d0, d1 are the end
- * slopes for CLAMPED (ignored otherwise). Returns ODEON_E_INVAL with a
+ * slopes for CLAMPED (ignored otherwise); NaN = estimated from the data by
+ * third-order one-sided differences (n >= 4). Returns ODEON_E_INVAL with a
  * message for n < 2, h <= 0, non-finite samples, or a periodic series
  * whose ends differ. `what` names the series in messages. */
 int odeon__spline_coeffs(const double *y, int64_t n, double h,
                          odeon__spline_end end, double d0, double d1,
                          double *coef, const char *what);
+
+/* The end condition called `name` ("natural", "clamped", "not-a-knot",
+ * "periodic"; case-insensitive, '_' for '-'), or ODEON_E_INVAL naming the
+ * choices. */
+int odeon__spline_end_parse(const char *name, odeon__spline_end *out);
+
+/* Check that the times t[0..n-1] are uniformly spaced (relative slack
+ * 1e-9) and increasing; give the first time and the spacing. `what` names
+ * the series in messages ("--driver u: time 3 ..."). */
+int odeon__spline_uniform(const double *t, int64_t n, double *t_first,
+                          double *h, const char *what);
 
 /* One driver of a block. */
 typedef struct odeon__driver_spline {

@@ -55,6 +55,38 @@ static void cubics_exact(void **s) {
   }
 }
 
+/* Host helpers for CSV drivers: end names, uniform times, estimated
+ * clamped slopes (exact for cubics). */
+static void host_helpers(void **s) {
+  (void)s;
+  odeon__spline_end e;
+  assert_ok(odeon__spline_end_parse("Not_A_Knot", &e));
+  assert_int_equal(e, ODEON__SPLINE_NOT_A_KNOT);
+  assert_ok(odeon__spline_end_parse("periodic", &e));
+  assert_int_equal(e, ODEON__SPLINE_PERIODIC);
+  assert_status(odeon__spline_end_parse("quintic", &e), ODEON_E_INVAL);
+  assert_error_contains("unknown \"quintic\"");
+  double t[6] = {2.385, 2.485, 2.585, 2.685, 2.785, 2.885}, t0, h;
+  assert_ok(odeon__spline_uniform(t, 6, &t0, &h, "u"));
+  assert_true(t0 == 2.385 && fabs(h - 0.1) < 1e-12);
+  t[3] = 2.7;
+  assert_status(odeon__spline_uniform(t, 6, &t0, &h, "--driver u"),
+                ODEON_E_INVAL);
+  assert_error_contains("--driver u: time 3");
+  t[3] = 2.685;
+  t[5] = 2.0;
+  assert_status(odeon__spline_uniform(t, 6, &t0, &h, "u"), ODEON_E_INVAL);
+  /* clamped with estimated slopes reproduces a cubic */
+  double *blk =
+      block_for(cubic, -1.2, 0.37, 11, ODEON__SPLINE_CLAMPED, NAN, NAN);
+  for (int j = 0; j <= 50; j++) {
+    double tt = -1.2 + 3.7 * j / 50.0, v[2];
+    odeon_spline_eval(blk, 0, tt, v);
+    assert_true(fabs(v[0] - cubic(tt)) < 1e-12);
+  }
+  free(blk);
+}
+
 static double smooth(double t) { return sin(1.3 * t) + 0.5 * cos(2.385 * t); }
 static double smooth_d(double t) {
   return 1.3 * cos(1.3 * t) - 0.5 * 2.385 * sin(2.385 * t);
@@ -235,6 +267,7 @@ int main(void) {
       cmocka_unit_test(fourth_order),
       cmocka_unit_test(periodic_wraps_and_range),
       cmocka_unit_test(bad_input),
+      cmocka_unit_test(host_helpers),
       cmocka_unit_test(driver_f64),
       cmocka_unit_test(driver_f32),
   };

@@ -11,8 +11,8 @@
 #include "model/functions.h"
 #include "model/model.h"
 
-/* Math spellings per precision, helpers, guarded so that the block may be
- * pasted more than once into a translation unit. */
+/* Math spellings per precision, guarded so that the block may be pasted
+ * more than once into a translation unit. */
 static void emit_prelude(odeon__strbuf *o) {
   odeon__strbuf_append(o, "#ifndef ODEON_SYS_PRELUDE\n"
                           "#define ODEON_SYS_PRELUDE 1\n"
@@ -29,36 +29,82 @@ static void emit_prelude(odeon__strbuf *o) {
     odeon__strbuf_printf(o, "#define ODEON_SYS_POW %s\n",
                          pass == 0 ? "powf" : "pow");
   }
-  odeon__strbuf_append(
-      o,
-      "#endif\n"
-      "ODEON_HD static inline odeon_real odeon_sys_sign(odeon_real x) {\n"
-      "  return x > ODEON_R(0.0) ? ODEON_R(1.0)\n"
-      "                          : x < ODEON_R(0.0) ? ODEON_R(-1.0) : "
-      "ODEON_R(0.0);\n"
-      "}\n"
-      "/* digamma (the derivative of lgamma): recurrence up to x >= 6, then\n"
-      "   the asymptotic series; reflection for negative x. */\n"
-      "ODEON_HD static inline odeon_real odeon_sys_digamma(odeon_real x) {\n"
-      "  odeon_real r = ODEON_R(0.0);\n"
-      "  if (x <= ODEON_R(0.0) && ODEON_SYS_FLOOR(x) == x)\n"
-      "    return (x - x) / (x - x); /* a pole: NaN */\n"
-      "  if (x < ODEON_R(0.0)) {\n"
-      "    r = -ODEON_R(3.14159265358979323846) /\n"
-      "        ODEON_SYS_TAN(ODEON_R(3.14159265358979323846) * x);\n"
-      "    x = ODEON_R(1.0) - x;\n"
-      "  }\n"
-      "  while (x < ODEON_R(6.0)) {\n"
-      "    r -= ODEON_R(1.0) / x;\n"
-      "    x += ODEON_R(1.0);\n"
-      "  }\n"
-      "  const odeon_real f = ODEON_R(1.0) / (x * x);\n"
-      "  return r + ODEON_SYS_LOG(x) - ODEON_R(0.5) / x -\n"
-      "         f * (ODEON_R(1.0) / 12 - f * (ODEON_R(1.0) / 120 -\n"
-      "         f * (ODEON_R(1.0) / 252 - f * (ODEON_R(1.0) / 240 -\n"
-      "         f / 132))));\n"
-      "}\n"
-      "#endif\n");
+  odeon__strbuf_append(o, "#endif\n#endif\n");
+}
+
+/* Helper functions, emitted only when called: compilers warn about unused
+ * static functions (clang even for inline ones), and warnings are errors. */
+static void emit_helpers(odeon__strbuf *o, int sign, int digamma) {
+  if (sign)
+    odeon__strbuf_append(
+        o, "#ifndef ODEON_SYS_HAVE_SIGN\n"
+           "#define ODEON_SYS_HAVE_SIGN 1\n"
+           "ODEON_HD static inline odeon_real odeon_sys_sign(odeon_real x) {\n"
+           "  return x > ODEON_R(0.0) ? ODEON_R(1.0)\n"
+           "                          : x < ODEON_R(0.0) ? ODEON_R(-1.0) : "
+           "ODEON_R(0.0);\n"
+           "}\n"
+           "#endif\n");
+  if (digamma)
+    odeon__strbuf_append(
+        o,
+        "#ifndef ODEON_SYS_HAVE_DIGAMMA\n"
+        "#define ODEON_SYS_HAVE_DIGAMMA 1\n"
+        "/* digamma (the derivative of lgamma): recurrence up to x >= 6, then\n"
+        "   the asymptotic series; reflection for negative x. */\n"
+        "ODEON_HD static inline odeon_real odeon_sys_digamma(odeon_real x) {\n"
+        "  odeon_real r = ODEON_R(0.0);\n"
+        "  if (x <= ODEON_R(0.0) && ODEON_SYS_FLOOR(x) == x)\n"
+        "    return (x - x) / (x - x); /* a pole: NaN */\n"
+        "  if (x < ODEON_R(0.0)) {\n"
+        "    r = -ODEON_R(3.14159265358979323846) /\n"
+        "        ODEON_SYS_TAN(ODEON_R(3.14159265358979323846) * x);\n"
+        "    x = ODEON_R(1.0) - x;\n"
+        "  }\n"
+        "  while (x < ODEON_R(6.0)) {\n"
+        "    r -= ODEON_R(1.0) / x;\n"
+        "    x += ODEON_R(1.0);\n"
+        "  }\n"
+        "  const odeon_real f = ODEON_R(1.0) / (x * x);\n"
+        "  return r + ODEON_SYS_LOG(x) - ODEON_R(0.5) / x -\n"
+        "         f * (ODEON_R(1.0) / 12 - f * (ODEON_R(1.0) / 120 -\n"
+        "         f * (ODEON_R(1.0) / 252 - f * (ODEON_R(1.0) / 240 -\n"
+        "         f / 132))));\n"
+        "}\n"
+        "#endif\n");
+}
+
+/* Which helpers the model's functions call: a walk from every output. */
+static int helpers_used(const odeon_model_t *m, int *sign, int *digamma) {
+  const odeon__xpool *p = &m->pool;
+  int64_t n = m->count[ODEON_SYM_STATE], n_obs = m->count[ODEON_SYM_OBSERVABLE];
+  unsigned char *need = calloc((size_t)p->n + 1, 1);
+  if (!need)
+    return -1;
+  for (int64_t i = 0; i < n; i++)
+    need[m->rhs[i]] = 1;
+  for (int64_t i = 0; i < n_obs; i++)
+    need[m->obs[i]] = 1;
+  if (m->jac && m->dfdt) {
+    for (int64_t i = 0; i < n * n; i++)
+      need[m->jac[i]] = 1;
+    for (int64_t i = 0; i < n; i++)
+      need[m->dfdt[i]] = 1;
+  }
+  *sign = *digamma = 0;
+  for (int32_t i = p->n - 1; i >= 0; i--) {
+    if (!need[i])
+      continue;
+    const odeon__xnode *x = &p->nodes[i];
+    for (int k = 0; k < x->nargs; k++)
+      need[x->a[k]] = 1;
+    if (x->op == ODEON__X_CALL && x->fn == ODEON__FN_SIGN)
+      *sign = 1;
+    if (x->op == ODEON__X_CALL && x->fn == ODEON__FN_DIGAMMA)
+      *digamma = 1;
+  }
+  free(need);
+  return 0;
 }
 
 /* A literal that is valid C whatever printf chose ("2" -> "2.0"). */
@@ -233,6 +279,10 @@ int odeon__codegen_system(const odeon_model_t *m, odeon__lang lang,
                        "from the model's expression graph */\n",
                        lang == ODEON__LANG_CUDA ? "CUDA" : "C");
   emit_prelude(o);
+  int sign, digamma;
+  if (helpers_used(m, &sign, &digamma) != 0)
+    return odeon__error(ODEON_E_NOMEM, "codegen: out of memory");
+  emit_helpers(o, sign, digamma);
   odeon__strbuf_printf(o,
                        "#define ODEON_SYS_N_STATES %lld\n"
                        "#define ODEON_SYS_N_PARAMS %lld\n"

@@ -161,6 +161,11 @@ static const char *closest(const checker *C, const char *s, size_t n,
   int best = cap + 1;
   const char *pick = NULL;
   size_t pick_len = 0;
+  *out_len = 0;
+  /* errors past those kept for the message need no suggestion: skipping
+     the search keeps a file full of errors linear */
+  if (C->diag->count >= 4 * ODEON__DIAG_MAX_SHOWN)
+    return NULL;
   if (functions) {
     static const char *extra[] = {"if", "piecewise", "pow"};
     for (int i = 0; i < ODEON__FN_COUNT + 3; i++) {

@@ -6,6 +6,7 @@
  * Prints a table last. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 typedef struct row {
   char what[64];
   double seconds;
+  double cpu;  /* CPU seconds of the whole process (all threads), or 0 */
   double rate; /* runs/s or MB/s */
   const char *unit;
   double ratio;
@@ -27,11 +29,23 @@ typedef struct row {
 static row rows[16];
 static int n_rows;
 
+/* CPU seconds used so far by every thread of this process: on a shared,
+   loaded machine the work a case does is steadier than its wall time. */
+static double cpu_now(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (double)u.ru_utime.tv_sec + 1e-6 * (double)u.ru_utime.tv_usec +
+         (double)u.ru_stime.tv_sec + 1e-6 * (double)u.ru_stime.tv_usec;
+}
+
+static double last_cpu; /* CPU seconds of the last timed case */
+
 static void add(const char *what, double s, double rate, const char *unit,
                 double ratio) {
   row *r = &rows[n_rows++];
   snprintf(r->what, sizeof r->what, "%s", what);
   r->seconds = s;
+  r->cpu = 0;
   r->rate = rate;
   r->unit = unit;
   r->ratio = ratio;
@@ -89,6 +103,7 @@ static double plain_loop(pk_env *env, long long rows_, long long nk,
   a.carry = carry;
   pthread_t tid[64];
   plain w[64];
+  double c0 = cpu_now();
   double t = odeon__now();
   for (int i = 0; i < threads; i++) {
     w[i] = (plain){env->mod, a, n * i / threads, n * (i + 1) / threads};
@@ -97,6 +112,7 @@ static double plain_loop(pk_env *env, long long rows_, long long nk,
   for (int i = 0; i < threads; i++)
     pthread_join(tid[i], NULL);
   t = odeon__now() - t;
+  last_cpu = cpu_now() - c0;
   free(y0);
   free(p);
   free(carry);
@@ -116,9 +132,11 @@ static double pipeline(pk_env *env, const odeon_grid_t *g, double dt,
   req.dest = dest;
   req.timeout = 600;
   odeon_result_t *res = NULL;
+  double c0 = cpu_now();
   double t = odeon__now();
   int st = odeon__engine_solve(&req, &res);
   t = odeon__now() - t;
+  last_cpu = cpu_now() - c0;
   if (st) {
     fprintf(stderr, "solve failed: %s\n", odeon_last_error());
     exit(1);
@@ -130,12 +148,16 @@ static double pipeline(pk_env *env, const odeon_grid_t *g, double dt,
 /* Best of `reps` alternating runs of two cases: alternating keeps a load
    change on this shared machine from favouring either side. */
 static void best_of_pair(int reps, double (*fa)(void *), double (*fb)(void *),
-                         void *ctx, double *ta, double *tb) {
-  *ta = *tb = 1e300;
+                         void *ctx, double *ta, double *tb, double *ca,
+                         double *cb) {
+  *ta = *tb = *ca = *cb = 1e300;
   for (int i = 0; i < reps; i++) {
-    double a = fa(ctx), b = fb(ctx);
+    double a = fa(ctx), a_cpu = last_cpu;
+    double b = fb(ctx), b_cpu = last_cpu;
     *ta = a < *ta ? a : *ta;
     *tb = b < *tb ? b : *tb;
+    *ca = a_cpu < *ca ? a_cpu : *ca;
+    *cb = b_cpu < *cb ? b_cpu : *cb;
   }
 }
 
@@ -231,14 +253,16 @@ int main(int argc, char **argv) {
     double dts[2] = {PK_DT, PK_DT / 10};
     for (int di = 0; di < 2; di++) {
       cfg c = {&env, g, rws, nk, nc, dts[di], th};
-      double tp, te;
-      best_of_pair(REPS, run_plain, run_pipe, &c, &tp, &te);
+      double tp, te, cp, ce;
+      best_of_pair(REPS, run_plain, run_pipe, &c, &tp, &te, &cp, &ce);
       snprintf(label, sizeof label, "plain loop, %d thr, %s", th,
                di ? "2000 steps" : "200 steps");
       add(label, tp, (double)runs / tp, "runs/s", 1.0);
+      rows[n_rows - 1].cpu = cp;
       snprintf(label, sizeof label, "pipeline,   %d thr, %s", th,
                di ? "2000 steps" : "200 steps");
       add(label, te, (double)runs / te, "runs/s", te / tp);
+      rows[n_rows - 1].cpu = ce;
     }
     pk_close(&env);
   }
@@ -287,9 +311,20 @@ int main(int argc, char **argv) {
   }
   odeon_grid_destroy(g);
 
-  printf("\n%-36s %10s %14s %8s\n", "case", "seconds", "rate", "vs base");
-  for (int i = 0; i < n_rows; i++)
-    printf("%-36s %10.4f %10.4g %-6s %7.3f\n", rows[i].what, rows[i].seconds,
+  /* "vs base": wall time over the row above it that has ratio 1; "cpu vs
+     base": the same for CPU seconds (pipeline rows only). */
+  printf("\n%-36s %10s %14s %8s %9s %11s\n", "case", "seconds", "rate",
+         "vs base", "cpu s", "cpu vs base");
+  double base_cpu = 0;
+  for (int i = 0; i < n_rows; i++) {
+    if (rows[i].ratio == 1.0)
+      base_cpu = rows[i].cpu;
+    printf("%-36s %10.4f %10.4g %-6s %7.3f", rows[i].what, rows[i].seconds,
            rows[i].rate, rows[i].unit, rows[i].ratio);
+    if (rows[i].cpu > 0)
+      printf(" %9.4f %11.3f", rows[i].cpu,
+             base_cpu > 0 ? rows[i].cpu / base_cpu : 0.0);
+    printf("\n");
+  }
   return 0;
 }

@@ -199,8 +199,17 @@ int odeon__lex(const char *text, size_t len, odeon__diag *diag,
         n = d == '=' ? 2 : 1;
         break;
       case '!':
+      case '~': /* MATLAB spells not and != with a tilde */
         type = d == '=' ? ODEON__T_NE : ODEON__T_NOT;
         n = d == '=' ? 2 : 1;
+        break;
+      case '.': /* MATLAB's element-wise .* ./ .^ are the plain operators */
+        if (d == '*' || d == '/' || d == '^') {
+          type = d == '*'   ? ODEON__T_STAR
+                 : d == '/' ? ODEON__T_SLASH
+                            : ODEON__T_POW;
+          n = 2;
+        }
         break;
       case '&':
         if (d == '&') {

@@ -49,7 +49,7 @@ static const char *constructs =
     "dy20 = (x +\n"
     "        k)    # continuation inside parentheses\n"
     "dy21 = ln(exp(1)); dy22 = c3\n"
-    "dy23 = -x^-2 * 3 / -k\n"
+    "dy23 = -x.^-2 .* 3 ./ -k + (~(x ~= 2.385))\n"
     "aux2 = aux1 * 2\n"
     "aux1 = x + 1\n";
 
@@ -110,7 +110,7 @@ static void values_of_constructs(void **state) {
         x + k,
         1,
         sqrt(8.0) - M_PI,
-        -(1 / (x * x)) * 3 / -k,
+        -(1 / (x * x)) * 3 / -k + 1,
     };
     (void)c;
     double tol = is_float ? 2e-6 : 1e-14;

@@ -3,6 +3,7 @@
  * functions (their pointers are stored and callable), and the internal
  * accessors the engine uses. */
 #include <math.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "codegen/codegen.h"
@@ -187,11 +188,74 @@ static void from_functions(void **state) {
                 ODEON_E_INVAL);
 }
 
+/* Models are built and printed from several threads at once (the library
+ * keeps no global state for them; ThreadSanitizer checks this in CI), and
+ * every thread gets the same text. */
+typedef struct job {
+  const char *text;
+  char *out;
+  int rc;
+} job;
+
+static void *build_and_print(void *arg) {
+  job *j = arg;
+  for (int k = 0; k < 20 && j->rc == 0; k++) {
+    odeon_model_t *m = NULL;
+    j->rc = odeon_model_from_string(j->text, "thread.ode", &m);
+    if (j->rc != 0)
+      break;
+    odeon__strbuf b;
+    odeon__strbuf_init(&b);
+    j->rc = odeon__codegen_system(m, ODEON__LANG_CUDA, &b);
+    free(j->out);
+    j->out = odeon__strbuf_take(&b);
+    odeon_model_destroy(m);
+    /* a failing model from each thread too: error messages are per thread */
+    odeon_model_t *bad = NULL;
+    if (odeon_model_from_string("states: x\ndx = lgamma(2.5) * nope\n",
+                                "bad.ode", &bad) != ODEON_E_MODEL ||
+        !strstr(odeon_last_error(), "bad.ode:2:20: error: undefined symbol"))
+      j->rc = -100;
+  }
+  return NULL;
+}
+
+static void concurrent_models(void **state) {
+  (void)state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/examples/hodgkin_huxley.ode",
+           ODEON_SOURCE_DIR);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  static char text[1 << 16];
+  text[fread(text, 1, sizeof text - 1, f)] = '\0';
+  fclose(f);
+  job jobs[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    jobs[i].text = text;
+    jobs[i].out = NULL;
+    jobs[i].rc = 0;
+    assert_int_equal(pthread_create(&th[i], NULL, build_and_print, &jobs[i]),
+                     0);
+  }
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(pthread_join(th[i], NULL), 0);
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(jobs[i].rc, 0);
+    assert_non_null(jobs[i].out);
+    assert_string_equal(jobs[i].out, jobs[0].out);
+  }
+  for (int i = 0; i < 4; i++)
+    free(jobs[i].out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(queries),
       cmocka_unit_test(from_file),
       cmocka_unit_test(from_functions),
+      cmocka_unit_test(concurrent_models),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,8 @@ static void from_file(void **state) {
 
   /* the examples load */
   const char *examples[] = {"lorenz", "hodgkin_huxley", "robertson",
-                            "brusselator"};
-  for (size_t i = 0; i < 4; i++) {
+                            "brusselator", "driven_oscillator"};
+  for (size_t i = 0; i < 5; i++) {
     snprintf(path, sizeof path, "%s/examples/%s.ode", ODEON_SOURCE_DIR,
              examples[i]);
     assert_ok(odeon_model_from_file(path, &m));

@@ -106,8 +106,8 @@ static char *read_file(const char *path) {
 static void examples_compile(void **state) {
   (void)state;
   const char *examples[] = {"lorenz", "hodgkin_huxley", "robertson",
-                            "brusselator"};
-  for (int i = 0; i < 4; i++) {
+                            "brusselator", "driven_oscillator"};
+  for (int i = 0; i < 5; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/examples/%s.ode", ODEON_SOURCE_DIR,
              examples[i]);

@@ -11,7 +11,9 @@
  *       const odeon_real *y, const odeon_real *p, const odeon_real *drv,
  *       odeon_real *jac, odeon_real *dfdt);
  *       jac is row-major n*n, jac[i*n+j] = d f_i / d y_j, every entry
- *       written; dfdt[i] = partial f_i / partial t, drivers by chain rule.
+ *       written (zeros as literals up to 32 states; beyond, a loop clears
+ *       the matrix and only the structural non-zeros follow);
+ *       dfdt[i] = partial f_i / partial t, drivers by chain rule.
  *   ODEON_HD static inline void odeon_sys_obs(odeon_real t,
  *       const odeon_real *y, const odeon_real *p, const odeon_real *drv,
  *       odeon_real *obs);

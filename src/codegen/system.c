@@ -11,6 +11,9 @@
 #include "model/functions.h"
 #include "model/model.h"
 
+/* Up to this many states the Jacobian is printed entry by entry. */
+#define ODEON__DENSE_JAC_MAX 32
+
 /* Math spellings per precision, guarded so that the block may be pasted
  * more than once into a translation unit. */
 static void emit_prelude(odeon__strbuf *o) {
@@ -319,7 +322,19 @@ int odeon__codegen_system(const odeon_model_t *m, odeon__lang lang,
     memcpy(roots, m->jac, (size_t)(n * n) * sizeof *roots);
     memcpy(roots + n * n, m->dfdt, (size_t)n * sizeof *roots);
     rc |= emit_locals(o, p, roots, n * n + n);
+    /* Small systems write every entry, zeros as literals (after inlining
+       the compiler folds them through the LU); large ones clear the matrix
+       with a loop and write only the structural non-zeros, so a sparse
+       system's source and Jacobian cost grow with its non-zeros, not n^2. */
+    int sparse = n > ODEON__DENSE_JAC_MAX;
+    if (sparse)
+      odeon__strbuf_printf(o,
+                           "  for (int k = 0; k < %lld; k++)\n"
+                           "    jac[k] = ODEON_R(0.0);\n",
+                           (long long)(n * n));
     for (int64_t k = 0; k < n * n; k++) {
+      if (sparse && odeon__x_is_const(p, m->jac[k], 0.0))
+        continue;
       odeon__strbuf_printf(o, "  jac[%lld] = ", (long long)k);
       emit_ref(o, p, m->jac[k]);
       odeon__strbuf_append(o, ";\n");

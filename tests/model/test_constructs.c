@@ -272,6 +272,53 @@ static void long_chains(void **state) {
   free(s);
 }
 
+/* Past 32 states the Jacobian is cleared by a loop and only its
+ * structural non-zeros are printed; the values are still exact and every
+ * entry is written. */
+static void large_sparse_jacobian(void **state) {
+  (void)state;
+  enum { N = 40 };
+  char text[8192];
+  size_t n = 0;
+  n += (size_t)snprintf(text + n, sizeof text - n,
+                        "parameters: k = 0.731\nstates: x0 = 2.385");
+  for (int i = 1; i < N; i++)
+    n += (size_t)snprintf(text + n, sizeof text - n, ", x%d", i);
+  n += (size_t)snprintf(text + n, sizeof text - n, "\n");
+  for (int i = 0; i < N; i++)
+    n += (size_t)snprintf(text + n, sizeof text - n, "dx%d = -k*x%d + x%d^2\n",
+                          i, i, (i + N - 1) % N);
+  odeon_model_t *m = NULL;
+  assert_ok(odeon_model_from_string(text, "chain.ode", &m));
+  odeon__strbuf b;
+  odeon__strbuf_init(&b);
+  assert_ok(odeon__codegen_system(m, ODEON__LANG_C, &b));
+  assert_non_null(strstr(b.data, "k < 1600; k++)\n    jac[k] = ODEON_R(0.0);"));
+  assert_null(strstr(b.data, "jac[1] ="));      /* a structural zero */
+  assert_non_null(strstr(b.data, "jac[39] =")); /* d f0 / d x39 */
+  odeon__strbuf_free(&b);
+  model_so so;
+  assert_int_equal(model_so_build(m, 0, &so), 0);
+  double y[N], p[1] = {0.731}, J[N * N], dt[N];
+  for (int i = 0; i < N; i++)
+    y[i] = 0.5 + 0.05 * i;
+  for (int i = 0; i < N * N; i++)
+    J[i] = 12345.0; /* every entry must be overwritten */
+  so.jac(0.0, y, p, NULL, J, dt);
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++) {
+      double want = 0.0;
+      if (j == i)
+        want -= 0.731;
+      if (j == (i + N - 1) % N)
+        want += 2 * y[j];
+      assert_true(fabs(J[i * N + j] - want) < 1e-15);
+      assert_int_equal(odeon__model_jac_nonzero(m, i, j), want != 0.0);
+    }
+  model_so_close(&so);
+  odeon_model_destroy(m);
+}
+
 /* Beyond 4096 states no dense Jacobian is formed: the model still loads
  * and says so, and its jac function is defined (all zeros). */
 static void huge_model_without_jacobian(void **state) {
@@ -360,6 +407,7 @@ int main(void) {
       cmocka_unit_test(long_chains),
       cmocka_unit_test(float_build_calls_float_functions),
       cmocka_unit_test(huge_model_without_jacobian),
+      cmocka_unit_test(large_sparse_jacobian),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,10 +122,28 @@ static void every_function_compiles(void **state) {
   compile_cuda(every_function, "every_function");
 }
 
+/* A 40-state chain: the large-system form of the Jacobian (a clearing loop
+ * and the structural non-zeros). */
+static void large_sparse_compiles(void **state) {
+  (void)state;
+  char text[8192];
+  size_t n = 0;
+  n += (size_t)snprintf(text + n, sizeof text - n,
+                        "parameters: k = 0.731\nstates: x0 = 2.385");
+  for (int i = 1; i < 40; i++)
+    n += (size_t)snprintf(text + n, sizeof text - n, ", x%d", i);
+  n += (size_t)snprintf(text + n, sizeof text - n, "\n");
+  for (int i = 0; i < 40; i++)
+    n += (size_t)snprintf(text + n, sizeof text - n, "dx%d = -k*x%d + x%d^2\n",
+                          i, i, (i + 39) % 40);
+  compile_cuda(text, "chain40");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(examples_compile),
       cmocka_unit_test(every_function_compiles),
+      cmocka_unit_test(large_sparse_compiles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

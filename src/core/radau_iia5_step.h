@@ -338,6 +338,23 @@ odeon_radau_load(odeon_radau_ws *ws, const double *carry, long long stride) {
   ws->newt = 0;
 }
 
+/* The state at t_old + theta*h inside the last accepted step: the step's
+ * collocation polynomial (radau5's CONTR5), with s = theta - 1 measured
+ * from the new point. */
+ODEON_HD static inline void odeon_radau_dense(const odeon_radau_ws *ws,
+                                              double theta,
+                                              const odeon_real *y_new,
+                                              odeon_real *out) {
+  const odeon_real C1M1 = ODEON_R(ODEON_RADAU_C1) - ODEON_R(1.0);
+  const odeon_real C2M1 = ODEON_R(ODEON_RADAU_C2) - ODEON_R(1.0);
+  const odeon_real s = (odeon_real)(theta - 1.0);
+  ODEON_UNROLL
+  for (int i = 0; i < ODEON_N; ++i)
+    out[i] = y_new[i] +
+             s * (ws->cont[0][i] +
+                  (s - C2M1) * (ws->cont[1][i] + (s - C1M1) * ws->cont[2][i]));
+}
+
 /* radau5's safety factor for the next step, relative to the user's:
  * fac = min(safety, (1 + 2 nit) safety / (newt + 2 nit)), so a step whose
  * Newton iteration was slow grows less (OrdinaryDiffEq's
@@ -354,7 +371,7 @@ odeon_radau_safety_scale(const odeon_radau_ws *ws, const odeon_kernel_args *a) {
 #define ODEON_METHOD_ORDER 5
 #define ODEON_METHOD_ERR_ORDER 3 /* radau5's error ~ h^4: ERR^(1/4) */
 #define ODEON_METHOD_ADAPTIVE 1
-#define ODEON_METHOD_DENSE 0
+#define ODEON_METHOD_DENSE 1
 #define ODEON_STEP_CARRY_LEN ODEON_RADAU_CARRY_LEN
 /* the loop's hook for Gustafsson's controller (controller.h) */
 #define ODEON_STEP_SAFETY_SCALE(ws, a) odeon_radau_safety_scale((ws), (a))
@@ -374,6 +391,15 @@ ODEON_HD static inline void odeon_step_accept(odeon_step_ws *ws, odeon_ctx *cx,
                                               double t_new,
                                               const odeon_real *y_new) {
   odeon_radau_accept(ws, cx, t_new, y_new);
+}
+ODEON_HD static inline void odeon_step_dense(const odeon_step_ws *ws,
+                                             double theta, double h,
+                                             const odeon_real *y_old,
+                                             const odeon_real *y_new,
+                                             odeon_real *out) {
+  (void)h;
+  (void)y_old;
+  odeon_radau_dense(ws, theta, y_new, out);
 }
 ODEON_HD static inline void odeon_step_save(const odeon_step_ws *ws,
                                             double *carry, long long stride) {

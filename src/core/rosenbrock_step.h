@@ -27,6 +27,10 @@ typedef struct odeon_ros_ws {
   odeon_real lu[ODEON_N * ODEON_N];
   int piv[ODEON_N];
   odeon_real k[ODEON_ROS_MAX_STAGES][ODEON_N];
+  /* dense output of the last accepted step: f at its start, and the
+   * continuous-extension vectors (see odeon_ros_dense) */
+  odeon_real f_prev[ODEON_N];
+  odeon_real dk[3][ODEON_N];
   double t_cur;
   int jac_valid;  /* jac, dfdt are at (t_cur, y) */
   int fnew_valid; /* fnew belongs to the last attempt */
@@ -35,6 +39,10 @@ typedef struct odeon_ros_ws {
 ODEON_HD static inline void odeon_ros_start(odeon_ros_ws *ws, odeon_ctx *cx,
                                             double t, const odeon_real *y) {
   odeon_rhs(cx, t, y, ws->f0);
+  odeon_implicit_copy(ws->f_prev, ws->f0);
+  ODEON_UNROLL
+  for (int i = 0; i < ODEON_N; ++i)
+    ws->dk[0][i] = ws->dk[1][i] = ws->dk[2][i] = ODEON_R(0.0);
   ws->t_cur = t;
   ws->jac_valid = 0;
   ws->fnew_valid = 0;
@@ -164,30 +172,104 @@ odeon_ros_try(const odeon_ros_tableau *tb, odeon_ros_ws *ws, odeon_ctx *cx,
   return 0u;
 }
 
-ODEON_HD static inline void odeon_ros_accept(odeon_ros_ws *ws, odeon_ctx *cx,
+ODEON_HD static inline void odeon_ros_accept(const odeon_ros_tableau *tb,
+                                             odeon_ros_ws *ws, odeon_ctx *cx,
                                              double t_new,
                                              const odeon_real *y_new) {
+  odeon_implicit_copy(ws->f_prev, ws->f0);
   if (ws->fnew_valid)
     odeon_implicit_copy(ws->f0, ws->fnew);
   else
     odeon_rhs(cx, t_new, y_new, ws->f0);
   ws->jac_valid = 0;
   ws->fnew_valid = 0;
+  /* the continuous extension's vectors, from this step's stages */
+  const int rows = tb->dense == ODEON_ROS_DENSE_RODAS    ? 2
+                   : tb->dense == ODEON_ROS_DENSE_RODAS5 ? 3
+                                                         : 0;
+  if (tb->dense == ODEON_ROS_DENSE_ODE23S) {
+    odeon_implicit_copy(ws->dk[0], ws->k[0]);
+    odeon_implicit_copy(ws->dk[1], ws->k[1]);
+  }
+  ODEON_UNROLL
+  for (int r = 0; r < 3; ++r) {
+    if (r >= rows)
+      break;
+    ODEON_UNROLL
+    for (int i = 0; i < ODEON_N; ++i) {
+      odeon_real v = ODEON_R(0.0);
+      ODEON_UNROLL
+      for (int j = 0; j < ODEON_ROS_MAX_STAGES; ++j)
+        if (j < tb->stages)
+          v += (odeon_real)tb->H[r][j] * ws->k[j][i];
+      ws->dk[r][i] = v;
+    }
+  }
 }
 
-/* Carry: f0. */
-#define ODEON_ROS_CARRY_LEN (ODEON_N)
+/* The state at t_old + theta*h inside the last accepted step (after
+ * odeon_ros_accept): OrdinaryDiffEq's interpolants for the Rodas methods
+ * and for Rosenbrock23, a cubic Hermite interpolant otherwise. */
+ODEON_HD static inline void
+odeon_ros_dense(const odeon_ros_tableau *tb, const odeon_ros_ws *ws,
+                double theta, double h, const odeon_real *y_old,
+                const odeon_real *y_new, odeon_real *out) {
+  const odeon_real th = (odeon_real)theta, hh = (odeon_real)h;
+  const odeon_real s1 = ODEON_R(1.0) - th;
+  if (tb->dense == ODEON_ROS_DENSE_RODAS) {
+    ODEON_UNROLL
+    for (int i = 0; i < ODEON_N; ++i)
+      out[i] = s1 * y_old[i] +
+               th * (y_new[i] + s1 * (ws->dk[0][i] + th * ws->dk[1][i]));
+  } else if (tb->dense == ODEON_ROS_DENSE_RODAS5) {
+    ODEON_UNROLL
+    for (int i = 0; i < ODEON_N; ++i)
+      out[i] = s1 * y_old[i] +
+               th * (y_new[i] + s1 * (ws->dk[0][i] +
+                                      th * (ws->dk[1][i] + th * ws->dk[2][i])));
+  } else if (tb->dense == ODEON_ROS_DENSE_ODE23S) {
+    const odeon_real d = ODEON_R(ODEON_ROS23_D);
+    const odeon_real c1 = th * s1 / (ODEON_R(1.0) - ODEON_R(2.0) * d);
+    const odeon_real c2 =
+        th * (th - ODEON_R(2.0) * d) / (ODEON_R(1.0) - ODEON_R(2.0) * d);
+    ODEON_UNROLL
+    for (int i = 0; i < ODEON_N; ++i)
+      out[i] = y_old[i] + hh * (c1 * ws->dk[0][i] + c2 * ws->dk[1][i]);
+  } else {
+    ODEON_UNROLL
+    for (int i = 0; i < ODEON_N; ++i) {
+      const odeon_real d = y_new[i] - y_old[i];
+      out[i] =
+          s1 * y_old[i] + th * y_new[i] +
+          th * (th - ODEON_R(1.0)) *
+              ((ODEON_R(1.0) - ODEON_R(2.0) * th) * d +
+               (th - ODEON_R(1.0)) * hh * ws->f_prev[i] + th * hh * ws->f0[i]);
+    }
+  }
+}
+
+/* Carry: f0, f_prev, dk (3 rows): what the next step and the dense output
+ * of the last one need. */
+#define ODEON_ROS_CARRY_LEN (5 * ODEON_N)
 
 ODEON_HD static inline void odeon_ros_save(const odeon_ros_ws *ws,
                                            double *carry, long long stride) {
-  for (int i = 0; i < ODEON_N; ++i)
+  for (int i = 0; i < ODEON_N; ++i) {
     carry[i * stride] = (double)ws->f0[i];
+    carry[(ODEON_N + i) * stride] = (double)ws->f_prev[i];
+    for (int r = 0; r < 3; ++r)
+      carry[((2 + r) * ODEON_N + i) * stride] = (double)ws->dk[r][i];
+  }
 }
 
 ODEON_HD static inline void
 odeon_ros_load(odeon_ros_ws *ws, const double *carry, long long stride) {
-  for (int i = 0; i < ODEON_N; ++i)
+  for (int i = 0; i < ODEON_N; ++i) {
     ws->f0[i] = (odeon_real)carry[i * stride];
+    ws->f_prev[i] = (odeon_real)carry[(ODEON_N + i) * stride];
+    for (int r = 0; r < 3; ++r)
+      ws->dk[r][i] = (odeon_real)carry[((2 + r) * ODEON_N + i) * stride];
+  }
   ws->jac_valid = 0;
   ws->fnew_valid = 0;
 }
@@ -215,7 +297,7 @@ odeon_ros_load(odeon_ros_ws *ws, const double *carry, long long stride) {
 #error "rosenbrock_step.h: unknown ODEON_METHOD_VARIANT"
 #endif
 #define ODEON_METHOD_ADAPTIVE 1
-#define ODEON_METHOD_DENSE 0
+#define ODEON_METHOD_DENSE 1
 #define ODEON_STEP_CARRY_LEN ODEON_ROS_CARRY_LEN
 
 typedef odeon_ros_ws odeon_step_ws;
@@ -233,7 +315,14 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
 ODEON_HD static inline void odeon_step_accept(odeon_step_ws *ws, odeon_ctx *cx,
                                               double t_new,
                                               const odeon_real *y_new) {
-  odeon_ros_accept(ws, cx, t_new, y_new);
+  odeon_ros_accept(ODEON_ROS_TAB, ws, cx, t_new, y_new);
+}
+ODEON_HD static inline void odeon_step_dense(const odeon_step_ws *ws,
+                                             double theta, double h,
+                                             const odeon_real *y_old,
+                                             const odeon_real *y_new,
+                                             odeon_real *out) {
+  odeon_ros_dense(ODEON_ROS_TAB, ws, theta, h, y_old, y_new, out);
 }
 ODEON_HD static inline void odeon_step_save(const odeon_step_ws *ws,
                                             double *carry, long long stride) {

@@ -26,6 +26,13 @@ enum odeon_ros_reuse {
   ODEON_ROS_USE_PREV = 2 /* same point as the previous stage */
 };
 
+/* The continuous extension of a step (odeon_step_dense). */
+#define ODEON_ROS_DENSE_HERMITE 0 /* cubic Hermite on f(t, y), f(t+h, y_new)   \
+                                   */
+#define ODEON_ROS_DENSE_RODAS 1   /* (1-s) y0 + s (y1 + (1-s)(d1 + s d2)) */
+#define ODEON_ROS_DENSE_RODAS5 2  /* ... (d1 + s (d2 + s d3)) */
+#define ODEON_ROS_DENSE_ODE23S 3  /* y0 + h (c1 k1 + c2 k2), Shampine */
+
 /* How the step is computed. */
 enum odeon_ros_kind {
   ODEON_ROS_GENERIC = 0, /* the transformed form above */
@@ -55,6 +62,9 @@ typedef struct odeon_ros_tableau {
   double b[ODEON_ROS_MAX_STAGES];
   double btilde[ODEON_ROS_MAX_STAGES];
   int reuse[ODEON_ROS_MAX_STAGES]; /* enum odeon_ros_reuse */
+  int dense;                       /* ODEON_ROS_DENSE_* */
+  /* dense output: d_r = sum_i H[r][i] k_i (OrdinaryDiffEq's H matrices) */
+  double H[3][ODEON_ROS_MAX_STAGES];
 } odeon_ros_tableau;
 
 /* ode23s constants: d = 1/(2 + sqrt(2)), e32 = 6 + sqrt(2). */
@@ -82,7 +92,9 @@ ODEON_TABLE odeon_ros_tableau odeon_ros_tableaus[ODEON_ROS_COUNT] = {
      {0.7886751345948129, -0.2113248654051871, -1.077350269189626},
      {2.0, 0.5773502691896257, 0.42264973081037427},
      {-0.1132486540518709, -0.42264973081037427, 0.0},
-     {ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_USE_PREV}},
+     {ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_USE_PREV},
+     ODEON_ROS_DENSE_HERMITE,
+     {{0.0}}},
     /* Rodas3P (Steinebach 2023): gamma = 1/3; the order-2 solution is
      * u_4 + k_4, the order-3 one u_4 + k_5. */
     {5,
@@ -105,7 +117,10 @@ ODEON_TABLE odeon_ros_tableau odeon_ros_tableaus[ODEON_ROS_COUNT] = {
      {2.90625, 3.375, 0.40625, 0.0, 1.0},
      {0.0, 0.0, 0.0, -1.0, 1.0},
      {ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_USE_F0, ODEON_ROS_EVAL,
-      ODEON_ROS_USE_PREV}},
+      ODEON_ROS_USE_PREV},
+     ODEON_ROS_DENSE_RODAS,
+     {{1.78125, 6.75, 0.15625, -6.0, -1.0},
+      {4.21875, -15.1875, -3.09375, 9.0, 0.0}}},
     /* Rosenbrock 2(3) of ode23s (Shampine & Reichelt 1997), as
      * OrdinaryDiffEq's Rosenbrock23: computed by its own code path; only
      * gamma (= d) is read from here. */
@@ -120,7 +135,9 @@ ODEON_TABLE odeon_ros_tableau odeon_ros_tableaus[ODEON_ROS_COUNT] = {
      {ODEON_ROS23_D},
      {0.0},
      {0.0},
-     {ODEON_ROS_EVAL}},
+     {ODEON_ROS_EVAL},
+     ODEON_ROS_DENSE_ODE23S,
+     {{0.0}}},
     /* RODAS4 (Hairer & Wanner): gamma = 1/4, 6 stages. */
     {6,
      4,
@@ -146,7 +163,12 @@ ODEON_TABLE odeon_ros_tableau odeon_ros_tableaus[ODEON_ROS_COUNT] = {
      {ODEON__R4_A5, 1.0, 1.0},
      {0.0, 0.0, 0.0, 0.0, 0.0, 1.0},
      {ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL,
-      ODEON_ROS_EVAL, ODEON_ROS_EVAL}},
+      ODEON_ROS_EVAL, ODEON_ROS_EVAL},
+     ODEON_ROS_DENSE_RODAS,
+     {{10.12623508344586, -7.487995877610167, -34.80091861555747,
+       -7.992771707568823, 1.025137723295662, 0.0},
+      {-0.6762803392801253, 6.087714651680015, 16.43084320892478,
+       24.76722511418386, -6.594389125716872, 0.0}}},
     /* Rodas5P (Steinebach 2023): 8 stages, order 5(4). */
     {8,
      5,
@@ -182,7 +204,17 @@ ODEON_TABLE odeon_ros_tableau odeon_ros_tableaus[ODEON_ROS_COUNT] = {
      {ODEON__R5P_A6, 1.0, 1.0, 1.0},
      {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0},
      {ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL,
-      ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL}},
+      ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL, ODEON_ROS_EVAL},
+     ODEON_ROS_DENSE_RODAS5,
+     {{25.948786856663858, -2.5579724845846235, 10.433815404888879,
+       -2.3679251022685204, 0.524948541321073, 1.1241088310450404,
+       0.4272876194431874, -0.17202221070155493},
+      {-9.91568850695171, -0.9689944594115154, 3.0438037242978453,
+       -24.495224566215796, 20.176138334709044, 15.98066361424651,
+       -6.789040303419874, -6.710236069923372},
+      {11.419903575922262, 2.8879645146136994, 72.92137995996029,
+       80.12511834622643, -52.072871366152654, -59.78993625266729,
+       -0.15582684282751913, 4.883087185713722}}},
 };
 
 /* The table of a variant (tests and host code use it with any index). */

@@ -27,7 +27,8 @@
 #define ODEON_DIRK_NEWTON_TOL 0.03
 
 typedef struct odeon_dirk_ws {
-  odeon_real f0[ODEON_N]; /* f(t, y) at the run's current state */
+  odeon_real f0[ODEON_N];     /* f(t, y) at the run's current state */
+  odeon_real f_prev[ODEON_N]; /* f at the start of the last accepted step */
   odeon_real jac[ODEON_N * ODEON_N];
   odeon_real dfdt[ODEON_N];
   odeon_real lu[ODEON_N * ODEON_N];
@@ -44,6 +45,7 @@ typedef struct odeon_dirk_ws {
 ODEON_HD static inline void odeon_dirk_start(odeon_dirk_ws *ws, odeon_ctx *cx,
                                              double t, const odeon_real *y) {
   odeon_rhs(cx, t, y, ws->f0);
+  odeon_implicit_copy(ws->f_prev, ws->f0);
   odeon_implicit_copy(ws->y_cur, y);
   odeon_implicit_copy(ws->y_prev, y);
   odeon_implicit_copy(ws->y_prev2, y);
@@ -231,11 +233,32 @@ ODEON_HD static inline void odeon_dirk_accept(odeon_dirk_ws *ws, odeon_ctx *cx,
   ws->t_prev = ws->t_cur;
   ws->n_accepted++;
   ws->jac_valid = 0;
+  odeon_implicit_copy(ws->f_prev, ws->f0);
   odeon_rhs(cx, t_new, y_new, ws->f0);
 }
 
-/* Carry: f0, y_prev, y_prev2, t_prev, t_prev2, n_accepted. */
-#define ODEON_DIRK_CARRY_LEN (3 * ODEON_N + 3)
+/* The state at t_old + theta*h inside the last accepted step: the cubic
+ * Hermite interpolant on (y_old, f_old) and (y_new, f_new), OrdinaryDiffEq's
+ * interpolant for its SDIRK methods. */
+ODEON_HD static inline void odeon_dirk_dense(const odeon_dirk_ws *ws,
+                                             double theta, double h,
+                                             const odeon_real *y_old,
+                                             const odeon_real *y_new,
+                                             odeon_real *out) {
+  const odeon_real th = (odeon_real)theta, hh = (odeon_real)h;
+  ODEON_UNROLL
+  for (int i = 0; i < ODEON_N; ++i) {
+    const odeon_real d = y_new[i] - y_old[i];
+    out[i] =
+        (ODEON_R(1.0) - th) * y_old[i] + th * y_new[i] +
+        th * (th - ODEON_R(1.0)) *
+            ((ODEON_R(1.0) - ODEON_R(2.0) * th) * d +
+             (th - ODEON_R(1.0)) * hh * ws->f_prev[i] + th * hh * ws->f0[i]);
+  }
+}
+
+/* Carry: f0, y_prev, y_prev2, f_prev, t_prev, t_prev2, n_accepted. */
+#define ODEON_DIRK_CARRY_LEN (4 * ODEON_N + 3)
 
 ODEON_HD static inline void odeon_dirk_save(const odeon_dirk_ws *ws,
                                             double *carry, long long stride) {
@@ -243,10 +266,11 @@ ODEON_HD static inline void odeon_dirk_save(const odeon_dirk_ws *ws,
     carry[i * stride] = (double)ws->f0[i];
     carry[(ODEON_N + i) * stride] = (double)ws->y_prev[i];
     carry[(2 * ODEON_N + i) * stride] = (double)ws->y_prev2[i];
+    carry[(3 * ODEON_N + i) * stride] = (double)ws->f_prev[i];
   }
-  carry[(3 * ODEON_N) * stride] = ws->t_prev;
-  carry[(3 * ODEON_N + 1) * stride] = ws->t_prev2;
-  carry[(3 * ODEON_N + 2) * stride] = (double)ws->n_accepted;
+  carry[(4 * ODEON_N) * stride] = ws->t_prev;
+  carry[(4 * ODEON_N + 1) * stride] = ws->t_prev2;
+  carry[(4 * ODEON_N + 2) * stride] = (double)ws->n_accepted;
 }
 
 ODEON_HD static inline void
@@ -255,10 +279,11 @@ odeon_dirk_load(odeon_dirk_ws *ws, const double *carry, long long stride) {
     ws->f0[i] = (odeon_real)carry[i * stride];
     ws->y_prev[i] = (odeon_real)carry[(ODEON_N + i) * stride];
     ws->y_prev2[i] = (odeon_real)carry[(2 * ODEON_N + i) * stride];
+    ws->f_prev[i] = (odeon_real)carry[(3 * ODEON_N + i) * stride];
   }
-  ws->t_prev = carry[(3 * ODEON_N) * stride];
-  ws->t_prev2 = carry[(3 * ODEON_N + 1) * stride];
-  ws->n_accepted = (long long)carry[(3 * ODEON_N + 2) * stride];
+  ws->t_prev = carry[(4 * ODEON_N) * stride];
+  ws->t_prev2 = carry[(4 * ODEON_N + 1) * stride];
+  ws->n_accepted = (long long)carry[(4 * ODEON_N + 2) * stride];
   ws->t_cur = ws->t_prev;
   ws->jac_valid = 0;
 }
@@ -297,7 +322,7 @@ odeon_dirk_load(odeon_dirk_ws *ws, const double *carry, long long stride) {
 #else
 #error "sdirk_step.h: unknown ODEON_METHOD_VARIANT"
 #endif
-#define ODEON_METHOD_DENSE 0
+#define ODEON_METHOD_DENSE 1
 #define ODEON_STEP_CARRY_LEN ODEON_DIRK_CARRY_LEN
 
 typedef odeon_dirk_ws odeon_step_ws;
@@ -316,6 +341,13 @@ ODEON_HD static inline void odeon_step_accept(odeon_step_ws *ws, odeon_ctx *cx,
                                               double t_new,
                                               const odeon_real *y_new) {
   odeon_dirk_accept(ws, cx, t_new, y_new);
+}
+ODEON_HD static inline void odeon_step_dense(const odeon_step_ws *ws,
+                                             double theta, double h,
+                                             const odeon_real *y_old,
+                                             const odeon_real *y_new,
+                                             odeon_real *out) {
+  odeon_dirk_dense(ws, theta, h, y_old, y_new, out);
 }
 ODEON_HD static inline void odeon_step_save(const odeon_step_ws *ws,
                                             double *carry, long long stride) {

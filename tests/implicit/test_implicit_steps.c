@@ -66,7 +66,7 @@ static double run_fixed(int family, int v, int n, odeon_ctx *cx) {
     if (family == 3)
       odeon_dirk_accept(&dws, cx, t + h, y_new);
     else if (family == 2)
-      odeon_ros_accept(&rws, cx, t + h, y_new);
+      odeon_ros_accept(odeon_ros_table(v), &rws, cx, t + h, y_new);
     else
       odeon_radau_accept(&qws, cx, t + h, y_new);
     for (int i = 0; i < 3; i++)
@@ -179,6 +179,79 @@ static void test_estimates(void **state) {
   check_estimate("radau_iia_5", 4, 0, 3);
 }
 
+/* The continuous extension of one step from the exact state: its error at
+ * t0 + 0.4 h against the exact solution shrinks like h^(q+1), with q the
+ * interpolant's order; at theta = 1 it returns the step's end point. */
+static void check_dense(const char *name, int family, int v, int q) {
+  odeon_kernel_args a = make_args(1e-12);
+  odeon_ctx cx;
+  static odeon_dirk_ws dws;
+  static odeon_ros_ws rws;
+  static odeon_radau_ws qws;
+  double e[3], de[3], dde[3], err[2];
+  odeon_real y[3], y_new[3], out[3], eest = 0;
+  make_ctx(&cx, &a, -2.385, 1);
+  const double t0 = 0.3;
+  ms_exact(t0, e, de, dde);
+  for (int i = 0; i < 3; i++)
+    y[i] = (odeon_real)e[i];
+  for (int k = 0; k < 2; k++) {
+    const double h = 0.1 / (1 << k);
+    unsigned st;
+    if (family == 3) {
+      odeon_dirk_start(&dws, &cx, t0, y);
+      st = odeon_dirk_try(odeon_dirk_table(v), &dws, &cx, t0, h, y, y_new,
+                          &eest);
+      odeon_dirk_accept(&dws, &cx, t0 + h, y_new);
+      odeon_dirk_dense(&dws, 0.4, h, y, y_new, out);
+    } else if (family == 2) {
+      odeon_ros_start(&rws, &cx, t0, y);
+      st = odeon_ros_try(odeon_ros_table(v), &rws, &cx, t0, h, y, y_new, &eest);
+      odeon_ros_accept(odeon_ros_table(v), &rws, &cx, t0 + h, y_new);
+      odeon_ros_dense(odeon_ros_table(v), &rws, 0.4, h, y, y_new, out);
+    } else {
+      odeon_radau_start(&qws, &cx, t0, y);
+      st = odeon_radau_try(&qws, &cx, t0, h, y, y_new, &eest);
+      odeon_radau_accept(&qws, &cx, t0 + h, y_new);
+      odeon_radau_dense(&qws, 0.4, y_new, out);
+    }
+    assert_int_equal(st, 0);
+    ms_exact(t0 + 0.4 * h, e, de, dde);
+    err[k] = 0;
+    for (int i = 0; i < 3; i++)
+      err[k] = fmax(err[k], fabs((double)out[i] - e[i]));
+    /* the end point */
+    odeon_real end[3];
+    if (family == 3)
+      odeon_dirk_dense(&dws, 1.0, h, y, y_new, end);
+    else if (family == 2)
+      odeon_ros_dense(odeon_ros_table(v), &rws, 1.0, h, y, y_new, end);
+    else
+      odeon_radau_dense(&qws, 1.0, y_new, end);
+    for (int i = 0; i < 3; i++)
+      assert_true(fabs((double)(end[i] - y_new[i])) <=
+                  1e-12 * (1.0 + fabs((double)y_new[i])));
+  }
+  const double p = log2(err[0] / err[1]);
+  print_message("%-18s dense error %.3e -> %.3e: order %.2f (want >= %d)\n",
+                name, err[0], err[1], p, q + 1);
+  assert_true(err[1] > 0);
+  assert_true(p > q + 1 - 0.4);
+}
+
+static void test_dense(void **state) {
+  (void)state;
+  check_dense("backward_euler", 3, ODEON_DIRK_BACKWARD_EULER, 1);
+  check_dense("l_stable_sdirk_4", 3, ODEON_DIRK_SDIRK4_HW, 3);
+  check_dense("kvaerno5", 3, ODEON_DIRK_KVAERNO5, 3);
+  check_dense("ros3p", 2, ODEON_ROS_ROS3P, 3);
+  check_dense("rodas3p", 2, ODEON_ROS_RODAS3P, 2);
+  check_dense("rosenbrock23", 2, ODEON_ROS_ROSENBROCK23, 2);
+  check_dense("rodas4", 2, ODEON_ROS_RODAS4, 3);
+  check_dense("rodas5p", 2, ODEON_ROS_RODAS5P, 4);
+  check_dense("radau_iia_5", 4, 0, 3);
+}
+
 /* A stiff version (p = -2385) converges with few Newton iterations, and
  * the counters add up: one Jacobian and one factorisation per step. */
 static void test_stiff_counters(void **state) {
@@ -268,6 +341,7 @@ int main(void) {
       cmocka_unit_test(test_rosenbrock_orders),
       cmocka_unit_test(test_radau_order),
       cmocka_unit_test(test_estimates),
+      cmocka_unit_test(test_dense),
       cmocka_unit_test(test_stiff_counters),
       cmocka_unit_test(test_newton_failure),
       cmocka_unit_test(test_singular),

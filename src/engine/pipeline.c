@@ -351,10 +351,11 @@ static int run_chunk(engine *e, long long c, long long first,
     a.out_obs = e->want_obs ? s->d_obs : NULL;
     a.out_summary = e->want_sum ? s->d_sum : NULL;
     a.status = s->d_status;
-    /* The counters only when asked for: on the GPU they cost 48 bytes of
-       writes per run that the result would not show. */
+    /* Only what is read back: the counters when asked for, the carry when
+       a later window of this chunk resumes from it (on the GPU each costs
+       8 bytes of writes per row and run that the result would not show). */
     a.counters = e->want_cnt ? s->d_cnt : NULL;
-    a.carry = s->d_carry;
+    a.carry = launches > 1 ? s->d_carry : NULL;
     st = e->ops->launch_async(s->stream, req->module, &a);
     if (st)
       return fail(e, st,

@@ -260,8 +260,17 @@ int odeon__backend_cuda_create(const odeon__backend_config *cfg,
     free(be);
     return st;
   }
-  be->info.nvrtc_version = odeon__nvrtc_version(); /* 0 when missing */
-  odeon_clear_error(); /* a missing NVRTC is reported at module_load */
+  /* Without NVRTC no kernel can be compiled: say so now, as a missing
+     device, so that --backend auto falls back to the CPU with the reason. */
+  if (odeon__nvrtc_available() != ODEON_OK) {
+    st = odeon__error_context(ODEON_E_NODEVICE,
+                              "CUDA device %d (%s) found, but kernels cannot "
+                              "be compiled: ",
+                              ordinal, be->info.name);
+    free(be);
+    return st;
+  }
+  be->info.nvrtc_version = odeon__nvrtc_version();
   /* The primary context is shared with every other user of the device in
      this process (other solvers, the CUDA runtime), which is what a library
      should do: one context per device, no context switches. */

@@ -136,14 +136,12 @@ static void *stream_main(void *arg) {
                "cpu stream: destroyed with work still queued");
     }
     int failed = s->status;
+    char msg[MSG_LEN];
+    if (op->kind == OP_RECORD)
+      snprintf(msg, sizeof msg, "%s", s->msg);
     pthread_mutex_unlock(&s->mu);
     if (op->kind == OP_RECORD) {
-      pthread_mutex_lock(&s->mu);
-      int st = s->status;
-      char msg[MSG_LEN];
-      snprintf(msg, sizeof msg, "%s", s->msg);
-      pthread_mutex_unlock(&s->mu);
-      event_signal(op->event, op->gen, st, msg);
+      event_signal(op->event, op->gen, failed, msg);
     } else if (!failed) {
       int st = op_execute(s, op);
       if (st) {

@@ -318,7 +318,9 @@ typedef struct odeon_dest {
                              solve's precision; caller owns it */
   size_t user_state_bytes;
   const char *path;       /* DEST_FILE / AUTO: the .npy path for the state
-                             output ("odeon-result.npy" if NULL) */
+                             output ("odeon-result.npy" if NULL); the
+                             observables and summaries then go beside it
+                             (STEM-observables.npy, STEM-summaries.npy) */
   double ram_limit;       /* AUTO: bytes; 0 = half of physical memory */
 } odeon_dest_t;
 

@@ -40,14 +40,27 @@ static int setup(void **state) {
   return 0;
 }
 
+/* The state file and the observables and summaries beside it, complete or
+   not. */
+static void remove_outputs(fixture *f) {
+  static const char *const sides[] = {"", "-observables", "-summaries"};
+  for (int i = 0; i < 3; i++) {
+    char p[700];
+    snprintf(p, sizeof p, "%.*s%s.npy", (int)strlen(f->path) - 4, f->path,
+             sides[i]);
+    unlink(p);
+    strcat(p, ".incomplete");
+    unlink(p);
+  }
+}
+
 static int teardown(void **state) {
   fixture *f = *state;
   odeon__fault_reset();
   pk_ref_free(&f->ref);
   pk_close(&f->env);
   odeon_grid_destroy(f->grid);
-  unlink(f->path);
-  unlink(f->inc);
+  remove_outputs(f);
   free(f);
   return 0;
 }
@@ -66,8 +79,7 @@ static int solve(fixture *f, odeon_result_t **res, double *seconds,
   req.slots = 3;
   req.progress = progress;
   req.progress_user = user;
-  unlink(f->path);
-  unlink(f->inc);
+  remove_outputs(f);
   double t = odeon__now();
   int st = odeon__engine_solve(&req, res);
   *seconds = odeon__now() - t;

@@ -149,41 +149,74 @@ static void result_views(void **state) {
   odeon_result_destroy(res);
 }
 
-/* Compare a .npy file's data with the reference and load it with numpy. */
-static void check_npy(const char *path, const pk_ref *ref) {
+/* A .npy file holds exactly `want` (bytes after its header, nothing more)
+ * and numpy loads it memory-mapped with the shape (rows, vars, RUNS). */
+static void check_npy(const char *path, const void *want, long rows,
+                      long vars) {
   FILE *fp = fopen(path, "rb");
   assert_non_null(fp);
   unsigned char head[10];
   assert_int_equal(fread(head, 1, 10, fp), 10);
   size_t hl = 10 + (size_t)head[8] + 256 * (size_t)head[9];
-  size_t bytes = PK_SAMPLES * 2 * RUNS * 8;
+  size_t bytes = (size_t)(rows * vars * RUNS * 8);
   unsigned char *data = malloc(bytes);
   fseek(fp, (long)hl, SEEK_SET);
   assert_int_equal(fread(data, 1, bytes, fp), bytes);
   assert_int_equal(fgetc(fp), EOF);
   fclose(fp);
-  assert_memory_equal(data, ref->state, bytes);
+  assert_memory_equal(data, want, bytes);
   free(data);
   char cmd[1024];
   snprintf(cmd, sizeof cmd,
            "/usr/bin/python3 -c \"import numpy, sys; a = numpy.load('%s', "
-           "mmap_mode='r'); sys.exit(0 if a.shape == (%d, 2, %d) and "
-           "a.dtype == numpy.float64 and abs(float(a[3, 1, 5]) - %.17g) == 0 "
+           "mmap_mode='r'); sys.exit(0 if a.shape == (%ld, %ld, %d) and "
+           "a.dtype == numpy.float64 and float(a[%ld, %ld, 5]) == %.17g "
            "else 1)\"",
-           path, PK_SAMPLES, RUNS,
-           ((const double *)ref->state)[(3 * 2 + 1) * RUNS + 5]);
+           path, rows, vars, RUNS, rows - 1, vars - 1,
+           ((const double *)want)[(rows * vars - 1) * RUNS + 5]);
   int rc = system(cmd);
   if (rc)
     print_error("numpy check failed (rc %d): %s\n", rc, cmd);
   assert_int_equal(rc, 0);
 }
 
+/* The state, observables and summaries of a file destination. */
+static void check_files(const odeon_result_t *res, const char *path,
+                        const pk_ref *ref) {
+  char obs[600], sum[600];
+  snprintf(obs, sizeof obs, "%.*s-observables.npy", (int)strlen(path) - 4,
+           path);
+  snprintf(sum, sizeof sum, "%.*s-summaries.npy", (int)strlen(path) - 4, path);
+  const char *names[3] = {"state", "observables", "summaries"};
+  const char *files[3] = {path, obs, sum};
+  for (int i = 0; i < 3; i++) {
+    odeon_array_view v;
+    assert_ok(odeon_result_output(res, names[i], &v));
+    assert_null(v.data);
+    assert_string_equal(odeon_result_file(res, names[i]), files[i]);
+  }
+  check_npy(path, ref->state, PK_SAMPLES, 2);
+  check_npy(obs, ref->obs, PK_SAMPLES, 1);
+  check_npy(sum, ref->sum, PK_WINDOWS, 2);
+  /* status and counters stay in memory */
+  odeon_array_view v;
+  assert_ok(odeon_result_output(res, "status", &v));
+  assert_memory_equal(v.data, ref->status, RUNS * 4);
+  assert_ok(odeon_result_output(res, "counters", &v));
+  assert_memory_equal(v.data, ref->cnt, RUNS * 8);
+  for (int i = 0; i < 3; i++) {
+    char inc[700];
+    snprintf(inc, sizeof inc, "%s.incomplete", files[i]);
+    assert_int_equal(access(inc, F_OK), -1);
+    unlink(files[i]);
+  }
+}
+
 static void file_destination(void **state) {
   fixture *f = *state;
-  char path[512], inc[600];
+  char path[512];
   snprintf(path, sizeof path, "%s/pipeline-test-%ld.npy", ODEON_BINARY_DIR,
            (long)getpid());
-  snprintf(inc, sizeof inc, "%s.incomplete", path);
   odeon__engine_request req;
   pk_request(&req, &f->env[0], f->grid);
   odeon_dest_t dest = {0};
@@ -194,21 +227,14 @@ static void file_destination(void **state) {
   req.window_samples = 6;
   odeon_result_t *res = NULL;
   assert_ok(odeon__engine_solve(&req, &res));
-  odeon_array_view v;
-  assert_ok(odeon_result_output(res, "state", &v));
-  assert_null(v.data);
-  assert_string_equal(odeon_result_file(res, "state"), path);
-  assert_int_equal(access(inc, F_OK), -1);
-  check_npy(path, &f->ref[0]);
+  check_files(res, path, &f->ref[0]);
   odeon_result_destroy(res);
-  unlink(path);
 
-  /* automatic: above the RAM limit the state goes to the file */
+  /* automatic: above the RAM limit the outputs go to files */
   dest.kind = ODEON_DEST_AUTO;
   dest.ram_limit = 1000;
   assert_ok(odeon__engine_solve(&req, &res));
-  assert_string_equal(odeon_result_file(res, "state"), path);
-  check_npy(path, &f->ref[0]);
+  check_files(res, path, &f->ref[0]);
   odeon_result_destroy(res);
   /* below it, memory */
   dest.ram_limit = 1e9;
@@ -216,7 +242,7 @@ static void file_destination(void **state) {
   assert_null(odeon_result_file(res, "state"));
   assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
   odeon_result_destroy(res);
-  unlink(path);
+  assert_int_equal(access(path, F_OK), -1);
 }
 
 static void user_destination(void **state) {

@@ -190,11 +190,51 @@ static void test_rich_model_compiles(void **state) {
                   "sm_90");
 }
 
+/* A ring of 16 coupled states: the issue asks for no register spills for
+ * systems of up to about 16 states. */
+static void sixteen_states_model(char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "states: ");
+  for (int i = 1; i <= 16; i++)
+    len += (size_t)snprintf(buf + len, size - len, "%sx%d = %.3f",
+                            i > 1 ? ", " : "", i, 0.385 + 0.1 * i);
+  len += (size_t)snprintf(buf + len, size - len,
+                          "\nparameters: k = 0.5, c = 2.385\n");
+  for (int i = 1; i <= 16; i++)
+    len += (size_t)snprintf(buf + len, size - len,
+                            "dx%d = -k*x%d + c*(x%d - x%d) + 0.1*sin(x%d)\n", i,
+                            i, i > 1 ? i - 1 : 16, i, i % 16 + 1);
+}
+
+/* 16 states must compile for every explicit method family member timed
+ * here; spills are reported, not failed: the issue's goal (none up to ~16
+ * states) is not met yet (tsit5 float32: ~16 bytes, float64: kilobytes,
+ * with 254 registers), and the report is what shows progress. Slow (tens
+ * of seconds per kernel), so only with --all. */
+static void test_sixteen_states(void **state) {
+  (void)state;
+  if (!have_nvrtc() || !all_methods)
+    skip();
+  char model[4096];
+  sixteen_states_model(model, sizeof model);
+  const char *methods[] = {"tsit5", "classical-rk4", "dormand-prince-54",
+                           "vern7"};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    for (int p = 0; p < 2; p++) {
+      long spills =
+          compile_one(model, methods[i], p ? ODEON_FLOAT64 : ODEON_FLOAT32,
+                      NULL, NULL, 0, "sm_90");
+      if (spills > 0)
+        print_message("16 states, %s %s: %ld bytes spilled (goal: 0)\n",
+                      methods[i], p ? "float64" : "float32", spills);
+    }
+}
+
 int main(int argc, char **argv) {
   all_methods = argc > 1 && strcmp(argv[1], "--all") == 0;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_method_compiles),
       cmocka_unit_test(test_rich_model_compiles),
+      cmocka_unit_test(test_sixteen_states),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

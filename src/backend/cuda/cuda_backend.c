@@ -286,6 +286,14 @@ int odeon__backend_cuda_create(const odeon__backend_config *cfg,
     cuda_destroy(&be->base);
     return st;
   }
+  const char *v = getenv("ODEON_VERBOSE");
+  if (v && v[0] && strcmp(v, "0") != 0)
+    fprintf(stderr,
+            "odeon: cuda: device %d: %s (%s, %d SMs), driver %d (%s), NVRTC "
+            "%d (%s)\n",
+            ordinal, be->info.name, be->info.arch, be->info.sm_count,
+            api->driver_version, api->path, be->info.nvrtc_version,
+            odeon__nvrtc_path());
   *out = &be->base;
   return ODEON_OK;
 }

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "api/api.h" /* odeon__cache_dir: the one place it is resolved */
 #include "backend/cpu/cpu.h"
 #include "codegen/embedded.h"
 #include "util/error.h"
@@ -76,43 +77,6 @@ static uint64_t fnv_str(uint64_t h, const char *s) {
   return fnv1a(h, s, n);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path) {
-  char buf[4096];
-  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-    return odeon__error(ODEON_E_IO, "cache directory path is too long: %s",
-                        path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) && errno != EEXIST)
-      return odeon__error(ODEON_E_IO, "cannot create directory %s: %s", buf,
-                          strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) && errno != EEXIST)
-    return odeon__error(ODEON_E_IO, "cannot create directory %s: %s", buf,
-                        strerror(errno));
-  return ODEON_OK;
-}
-
-static int resolve_cache_dir(const char *given, odeon__strbuf *out) {
-  const char *env;
-  if (given && *given)
-    odeon__strbuf_append(out, given);
-  else if ((env = getenv("ODEON_CACHE_DIR")) && *env)
-    odeon__strbuf_append(out, env);
-  else if ((env = getenv("XDG_CACHE_HOME")) && *env)
-    odeon__strbuf_printf(out, "%s/odeon", env);
-  else if ((env = getenv("HOME")) && *env)
-    odeon__strbuf_printf(out, "%s/.cache/odeon", env);
-  else
-    odeon__strbuf_printf(out, "/tmp/odeon-cache-%ld", (long)getuid());
-  int st = odeon__strbuf_ok(out);
-  return st ? st : make_dirs(out->data);
-}
-
 /* A unique temporary name beside `final`, so concurrent writers (threads or
    processes) never share one and a reader never sees a partial file. */
 static int tmp_name(char *buf, size_t n, const char *final) {
@@ -155,8 +119,9 @@ static int write_headers(const char *cache, odeon__strbuf *dir,
   *hash = h;
   odeon__strbuf_printf(dir, "%s/core-%016llx", cache, (unsigned long long)h);
   int st = odeon__strbuf_ok(dir);
-  if (!st)
-    st = make_dirs(dir->data);
+  if (!st && mkdir(dir->data, 0755) && errno != EEXIST)
+    st = odeon__error(ODEON_E_IO, "cannot create directory %s: %s", dir->data,
+                      strerror(errno));
   for (int i = 0; !st && i < odeon__core_file_count; i++) {
     char path[PATH_BUF];
     st = path_fmt(path, sizeof path, "%s/%s", dir->data,
@@ -342,15 +307,15 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
                            : '_');
   name[k] = '\0';
 
-  odeon__strbuf cache, hdr;
-  odeon__strbuf_init(&cache);
+  char *cache = NULL;
+  odeon__strbuf hdr;
   odeon__strbuf_init(&hdr);
   uint64_t hh = 0;
-  int st = resolve_cache_dir(cache_dir, &cache);
+  int st = odeon__cache_dir(cache_dir, &cache);
   if (!st)
-    st = write_headers(cache.data, &hdr, &hh);
+    st = write_headers(cache, &hdr, &hh);
   if (st) {
-    odeon__strbuf_free(&cache);
+    free(cache);
     odeon__strbuf_free(&hdr);
     return odeon__error_context(st, "cpu backend: kernel cache: ");
   }
@@ -361,12 +326,12 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
   h = fnv1a(h, &src->real_bytes, sizeof src->real_bytes);
   h = fnv_str(h, src->text);
   char src_path[PATH_BUF], so_path[PATH_BUF];
-  st = path_fmt(src_path, sizeof src_path, "%s/%s-%016llx.c", cache.data, name,
+  st = path_fmt(src_path, sizeof src_path, "%s/%s-%016llx.c", cache, name,
                 (unsigned long long)h);
   if (!st)
-    st = path_fmt(so_path, sizeof so_path, "%s/%s-%016llx.so", cache.data, name,
+    st = path_fmt(so_path, sizeof so_path, "%s/%s-%016llx.so", cache, name,
                   (unsigned long long)h);
-  odeon__strbuf_free(&cache);
+  free(cache);
   if (st) {
     odeon__strbuf_free(&hdr);
     return st;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/cuda/cuda_backend.h"
 
 /* The driver is loaded once per process, so each case runs in a child. */
 static int child_case(const char *libcuda, const char *expect1,
@@ -54,6 +55,27 @@ static void test_not_a_driver(void **state) {
   assert_int_equal(child_case("libm.so.6", "too old", "cuInit"), 0);
 }
 
+/* Device lists: syntax errors before any driver call; without a driver a
+ * well-formed list is "no device", with the reason. */
+static void test_parse_devices(void **state) {
+  (void)state;
+  int ids[8], n = -1;
+  assert_status(odeon__cuda_parse_devices("0,x", ids, 8, &n), ODEON_E_INVAL);
+  assert_error_contains("0,x");
+  assert_status(odeon__cuda_parse_devices("1,1", ids, 8, &n), ODEON_E_INVAL);
+  assert_error_contains("twice");
+  assert_status(odeon__cuda_parse_devices("0,", ids, 8, &n), ODEON_E_INVAL);
+  assert_status(odeon__cuda_parse_devices("-1", ids, 8, &n), ODEON_E_INVAL);
+  assert_status(odeon__cuda_parse_devices("0,1,2", ids, 2, &n), ODEON_E_INVAL);
+  assert_error_contains("more than 2");
+  /* Well-formed: parsed in order, then checked against the driver. */
+  int st = odeon__cuda_parse_devices("2,0", ids, 8, &n);
+  assert_int_equal(n, 2);
+  assert_int_equal(ids[0], 2);
+  assert_int_equal(ids[1], 0);
+  assert_true(st == ODEON_OK || st == ODEON_E_NODEVICE);
+}
+
 static void test_null_out(void **state) {
   (void)state;
   assert_status(odeon__backend_cuda_create(NULL, NULL), ODEON_E_INVAL);
@@ -63,6 +85,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_library),
       cmocka_unit_test(test_not_a_driver),
+      cmocka_unit_test(test_parse_devices),
       cmocka_unit_test(test_null_out),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,6 +213,58 @@ int odeon__cuda_device_count(int *count) {
   return ODEON_OK;
 }
 
+int odeon__cuda_parse_devices(const char *spec, int *ids, int max, int *n) {
+  *n = 0;
+  if (!spec || !spec[0] || strcmp(spec, "all") == 0) {
+    int count = 0;
+    int st = odeon__cuda_device_count(&count);
+    if (st)
+      return st;
+    if (count == 0)
+      return odeon__error(ODEON_E_NODEVICE,
+                          "--devices %s: the CUDA driver "
+                          "sees no device",
+                          spec ? spec : "all");
+    for (int i = 0; i < count && i < max; i++)
+      ids[(*n)++] = i;
+    return ODEON_OK;
+  }
+  const char *p = spec;
+  for (;;) {
+    char *end = NULL;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 0 || v > 1023 || (*end && *end != ','))
+      return odeon__error(ODEON_E_INVAL,
+                          "--devices %s: expected \"all\" or device numbers "
+                          "separated by commas, like 0,1",
+                          spec);
+    for (int i = 0; i < *n; i++)
+      if (ids[i] == (int)v)
+        return odeon__error(ODEON_E_INVAL,
+                            "--devices %s: device %ld is "
+                            "listed twice",
+                            spec, v);
+    if (*n == max)
+      return odeon__error(ODEON_E_INVAL, "--devices %s: more than %d devices",
+                          spec, max);
+    ids[(*n)++] = (int)v;
+    if (!*end)
+      break;
+    p = end + 1;
+  }
+  int count = 0;
+  int st = odeon__cuda_device_count(&count);
+  if (st)
+    return st;
+  for (int i = 0; i < *n; i++)
+    if (ids[i] >= count)
+      return odeon__error(ODEON_E_NODEVICE,
+                          "--devices %s: CUDA device %d does not exist (the "
+                          "driver sees %d)",
+                          spec, ids[i], count);
+  return ODEON_OK;
+}
+
 int odeon__backend_cuda_create(const odeon__backend_config *cfg,
                                odeon__backend **out) {
   if (!out)

@@ -30,6 +30,13 @@ typedef struct odeon__cuda_module_stats {
  * ODEON_E_NODEVICE with the reason when there is no usable driver. */
 int odeon__cuda_device_count(int *count);
 
+/* Parse a device list for --devices: "all", or ordinals "0", "0,1", "2,0"
+ * (no repeats). Writes up to `max` ordinals to ids and their number to
+ * *n. Syntax errors are ODEON_E_INVAL (checked before the driver is
+ * asked); ordinals the driver does not see, and "all" with no driver, are
+ * ODEON_E_NODEVICE with the reason. */
+int odeon__cuda_parse_devices(const char *spec, int *ids, int max, int *n);
+
 /* Facts about the backend's device; be must be a CUDA backend. */
 const odeon__cuda_device_info *odeon__cuda_device(const odeon__backend *be);
 /* The backend's driver table (for benchmarks that time with CUDA events). */

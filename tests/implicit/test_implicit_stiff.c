@@ -285,6 +285,72 @@ static void test_bad_settings(void **s) {
   free(text);
 }
 
+/* Runs that cannot continue stop with their own status bits while the
+ * others of the sweep finish: a Jacobian that is infinite at y = 0
+ * (sqrt) makes the iteration matrix unusable (SINGULAR), and a Newton cap
+ * of 2 on a strongly nonlinear stiff run cannot converge (NEWTON); the
+ * loop halves h until dt_min and stops the run (DT_MIN). */
+static void test_failing_runs(void **s) {
+  (void)s;
+  const char model[] = "states: u = 1\n"
+                       "parameters: k = 1\n"
+                       "du = -k * sqrt(u) - u\n";
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.algorithm = "backwards_euler";
+  o.duration = 1.0;
+  o.dt_min = 1e-6;
+  o.outputs |= ODEON_OUT_COUNTERS;
+  nh_kernel k;
+  assert_ok(nh_build(model, &o, &k));
+  const long long n = 4;
+  const double y0[4] = {2.385, 0.0, 1.5, 0.0};
+  const double p[4] = {0.0, 1.0, 0.0, 2.0};
+  nh_out out;
+  assert_ok(nh_solve(&k, n, y0, p, NULL, 0, 1, &out));
+  for (long long r = 0; r < n; r++) {
+    const unsigned want =
+        y0[r] == 0.0 ? (ODEON_RUN_SINGULAR | ODEON_RUN_DT_MIN) : 0u;
+    if (out.status[r] != want)
+      print_error("run %lld: status %u, want %u\n", r, out.status[r], want);
+    assert_int_equal(out.status[r], want);
+    if (!want) /* k = 0: u' = -u, exact e^-1 within BE's first order */
+      assert_true(fabs(out.state[(1 * 1 + 0) * n + r] - y0[r] * exp(-1.0)) <
+                  1e-2 * y0[r]);
+    else /* the failed attempts were counted as rejections */
+      assert_true(out.counters[1 * n + r] > 0);
+  }
+  nh_out_free(&out);
+  nh_free(&k);
+
+  /* a Newton cap of 2: nonlinear stiff runs fail, linear ones converge (the
+   * second iteration confirms the first, exact, correction) */
+  const char model2[] = "states: u = 1\n"
+                        "parameters: c = 0\n"
+                        "du = -1000 * u - c * u^3\n";
+  odeon_options_init(&o);
+  o.algorithm = "kvaerno5";
+  o.controller = "fixed"; /* no error control: only Newton shrinks h */
+  o.duration = 1.0;
+  o.dt = 0.1;
+  o.dt_min = 1e-3;
+  o.newton_max_iters = 2;
+  assert_ok(nh_build(model2, &o, &k));
+  const double u0[4] = {1.0, 2.385, 1.0, 2.385};
+  const double c[4] = {0.0, 5e4, 0.0, 5e4};
+  assert_ok(nh_solve(&k, n, u0, c, NULL, 0, 1, &out));
+  for (long long r = 0; r < n; r++) {
+    const unsigned want =
+        c[r] != 0.0 ? (ODEON_RUN_NEWTON | ODEON_RUN_DT_MIN) : 0u;
+    if (out.status[r] != want)
+      print_error("cap 2, run %lld: status %u, want %u\n", r, out.status[r],
+                  want);
+    assert_int_equal(out.status[r], want);
+  }
+  nh_out_free(&out);
+  nh_free(&k);
+}
+
 int main(int argc, char **argv) {
   const int full = argc > 1 && strcmp(argv[1], "full") == 0;
   const struct CMUnitTest quick[] = {
@@ -294,6 +360,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_orego),
       cmocka_unit_test(test_windows_bitwise),
       cmocka_unit_test(test_bad_settings),
+      cmocka_unit_test(test_failing_runs),
   };
   const struct CMUnitTest slow[] = {
       cmocka_unit_test(test_all_methods),

@@ -31,8 +31,9 @@
 #include "util/trace.h"
 
 #define MAX_SLOTS 64
-/* Until the first launch has been timed, chunks hold at most this many runs,
-   so that a slow model cannot make the first chunks outlast the timeout. */
+/* Until the first launch has been timed, chunks hold at most this many runs
+   (by default), so that a slow model cannot make the first chunks outlast
+   the timeout. */
 #define PROBE_RUNS 16384
 #define MSG_LEN 2048
 
@@ -762,7 +763,7 @@ static int check_request(engine *e) {
                         "got %d",
                         MAX_SLOTS, req->slots);
   if (req->chunk_runs < 0 || req->window_samples < 0 || req->timeout < 0 ||
-      !(req->device_budget >= 0))
+      req->probe_runs < 0 || !(req->device_budget >= 0))
     return odeon__error(ODEON_E_INVAL,
                         "engine: chunk runs %lld, window samples %lld, "
                         "timeout %g and device budget %g must not be negative",
@@ -855,8 +856,9 @@ int odeon__engine_solve(const odeon__engine_request *req,
   size_t sizes[N_BUF] = {0};
   if (!st)
     st = setup_slots(e, sizes);
-  if (!st && e->plan.chunk_runs > PROBE_RUNS)
-    e->time_cap = PROBE_RUNS;
+  long long probe = req->probe_runs > 0 ? req->probe_runs : PROBE_RUNS;
+  if (!st && e->plan.chunk_runs > probe)
+    e->time_cap = probe;
   if (!st && e->d_drivers) {
     /* The drivers go up once, and the upload is waited for before any
        chunk is queued on any stream. */

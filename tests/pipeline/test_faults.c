@@ -187,7 +187,7 @@ typedef struct cancel_at {
 static int cancel_cb(int64_t runs, int64_t total, int64_t bytes,
                      int64_t bytes_total, void *user) {
   cancel_at *c = user;
-  return ++c->calls >= c->at;
+  return ++c->calls >= c->at && c->at > 0;
 }
 
 static void random_cancel(void **state) {
@@ -222,12 +222,45 @@ static void deadline(void **state) {
   assert_int_equal(pk_threads_settled(f->threads), f->threads);
 }
 
+/* A model slower than the timeout allows for one big chunk: probe chunks
+   are timed and the later chunks sized to stay well inside the deadline,
+   so the solve completes; the same solve forced into one chunk times out. */
+static void chunks_sized_by_time(void **state) {
+  fixture *f = *state;
+  odeon_grid_t *g = pk_grid(4, 6, 8); /* 192 runs */
+  odeon__engine_request req;
+  pk_request(&req, &f->env, g);
+  req.base.dt = 5e-6; /* tens of ms per run: ~2 s for all on 2 threads */
+  req.timeout = 1.0;
+  req.probe_runs = 4;
+  cancel_at calls = {0, 0};
+  req.progress = cancel_cb;
+  req.progress_user = &calls;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(odeon_result_runs(res), 192);
+  assert_int_equal(odeon_result_failed_runs(res), 0);
+  assert_true(calls.calls >= 8); /* many chunks, not one */
+  odeon_result_destroy(res);
+  req.chunk_runs = 192;
+  req.probe_runs = 1LL << 40; /* no probe: one chunk of every run */
+  req.progress = NULL;
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_TIMEOUT);
+  assert_null(res);
+  assert_int_equal(pk_threads_settled(f->threads), f->threads);
+  odeon_grid_destroy(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(copy_faults),       cmocka_unit_test(launch_faults),
-      cmocka_unit_test(event_wait_faults), cmocka_unit_test(sink_write_faults),
-      cmocka_unit_test(alloc_faults),      cmocka_unit_test(random_cancel),
+      cmocka_unit_test(copy_faults),
+      cmocka_unit_test(launch_faults),
+      cmocka_unit_test(event_wait_faults),
+      cmocka_unit_test(sink_write_faults),
+      cmocka_unit_test(alloc_faults),
+      cmocka_unit_test(random_cancel),
       cmocka_unit_test(deadline),
+      cmocka_unit_test(chunks_sized_by_time),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -115,7 +115,7 @@ step build 1200 cmake --build "$BUILD" -j "$JOBS"
 # --------------------------------------------------------------- tests
 export ODEON_REQUIRE_GPU=1 ODEON_REQUIRE_NVRTC=1
 export ODEON_CACHE_DIR="$BUILD/gpu-check-cache"
-step nvrtc-tests 900 ctest --test-dir "$BUILD" -L nvrtc --output-on-failure
+step nvrtc-tests 1200 ctest --test-dir "$BUILD" -L nvrtc -j 4 --output-on-failure
 step gpu-tests 1800 ctest --test-dir "$BUILD" -L gpu --output-on-failure
 # The same tests as concurrent processes on one GPU (issue 6: several
 # processes sharing a device all finish correctly).

@@ -26,12 +26,14 @@ enum odeon_ros_reuse {
   ODEON_ROS_USE_PREV = 2 /* same point as the previous stage */
 };
 
-/* The continuous extension of a step (odeon_step_dense). */
-#define ODEON_ROS_DENSE_HERMITE 0 /* cubic Hermite on f(t, y), f(t+h, y_new)   \
-                                   */
-#define ODEON_ROS_DENSE_RODAS 1   /* (1-s) y0 + s (y1 + (1-s)(d1 + s d2)) */
-#define ODEON_ROS_DENSE_RODAS5 2  /* ... (d1 + s (d2 + s d3)) */
-#define ODEON_ROS_DENSE_ODE23S 3  /* y0 + h (c1 k1 + c2 k2), Shampine */
+/* The continuous extension of a step (odeon_step_dense): a cubic Hermite
+ * interpolant on f(t, y) and f(t + h, y_new); the Rodas form
+ * (1-s) y0 + s (y1 + (1-s)(d1 + s d2)), or with (d1 + s (d2 + s d3)) for
+ * Rodas5P; Shampine's y0 + h (c1 k1 + c2 k2) for Rosenbrock23. */
+#define ODEON_ROS_DENSE_HERMITE 0
+#define ODEON_ROS_DENSE_RODAS 1
+#define ODEON_ROS_DENSE_RODAS5 2
+#define ODEON_ROS_DENSE_ODE23S 3
 
 /* How the step is computed. */
 enum odeon_ros_kind {

@@ -5,7 +5,7 @@
  * identical whatever the chunking, slots and budgets, several threads
  * solving at once, injected faults and a cancel that return promptly.
  *
- * usage: test_gpu_solve [--backend cuda|cpu]
+ * usage: test_gpu_solve [--backend cuda|cpu] [--stress]
  * The backend under test defaults to cuda (skipped without a device unless
  * ODEON_REQUIRE_GPU=1); --backend cpu runs the same checks on the CPU,
  * which keeps the test itself honest on machines without a GPU. */
@@ -531,10 +531,22 @@ static void test_cancel(void **state) {
 }
 
 int main(int argc, char **argv) {
-  for (int i = 1; i + 1 < argc; i++)
-    if (strcmp(argv[i], "--backend") == 0)
+  int stress = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc)
       tested = strcmp(argv[i + 1], "cpu") == 0 ? ODEON_BACKEND_CPU
                                                : ODEON_BACKEND_CUDA;
+    stress |= strcmp(argv[i], "--stress") == 0;
+  }
+  /* --stress: the pipeline parts only, for several processes at once on
+     one GPU (registered several times; ctest -j runs them together). */
+  const struct CMUnitTest stress_tests[] = {
+      cmocka_unit_test(test_chunking_bitwise),
+      cmocka_unit_test(test_threads),
+      cmocka_unit_test(test_chunking_bitwise),
+  };
+  if (stress)
+    return cmocka_run_group_tests(stress_tests, setup, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lorenz_equivalence),
       cmocka_unit_test(test_cpu_vs_backend),

@@ -6,12 +6,15 @@
 #include "test_util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "backend/cuda/cubin_cache.h"
 #include "backend/cuda/nvrtc.h"
 #include "gpu_kernels.h"
@@ -273,6 +276,47 @@ static void test_cache_concurrent_processes(void **state) {
   free(base);
 }
 
+/* A lock held by someone else (here: this process, by flock on another
+ * descriptor) delays a compile only until the deadline; then the kernel is
+ * compiled without the lock, and still published atomically. */
+static void test_cache_lock_deadline(void **state) {
+  (void)state;
+  if (!have_nvrtc())
+    skip();
+  char dir[1024], sub[1100], lock[1200];
+  make_temp_dir(dir, sizeof dir, "lock");
+  char *src = gpu_lorenz_source(8);
+  char key[33];
+  assert_ok(odeon__cubin_key(src, "sm_80", key));
+  snprintf(sub, sizeof sub, "%s/cuda", dir);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  snprintf(lock, sizeof lock, "%s/%s.lock", sub, key);
+  int fd = open(lock, O_RDWR | O_CREAT, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(flock(fd, LOCK_EX), 0);
+  void *img = NULL;
+  size_t n = 0;
+  odeon__cubin_info info;
+  double t0 = odeon__now();
+  assert_ok(
+      odeon__cubin_get(src, "lorenz", "sm_80", dir, 0.4, &img, &n, &info));
+  double secs = odeon__now() - t0;
+  print_message("compiled after waiting %.3f s for a held lock\n", secs);
+  assert_true(secs >= 0.35);
+  assert_int_equal(info.from_cache, 0);
+  assert_true(n > 1000);
+  free(img);
+  flock(fd, LOCK_UN);
+  close(fd);
+  /* Published despite the lock: the next one reads it. */
+  img = NULL;
+  assert_ok(
+      odeon__cubin_get(src, "lorenz", "sm_80", dir, 0.4, &img, &n, &info));
+  assert_int_equal(info.from_cache, 1);
+  free(img);
+  free(src);
+}
+
 /* NVRTC is loaded once per process (and this one has it loaded), so the
  * "missing" case runs in a fresh process: this program re-executed with
  * ODEON_NVRTC pointing nowhere. */
@@ -318,6 +362,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cache_hit_and_repair),
       cmocka_unit_test(test_cache_dir_unusable),
       cmocka_unit_test(test_cache_concurrent_processes),
+      cmocka_unit_test(test_cache_lock_deadline),
       cmocka_unit_test(test_missing_nvrtc_message),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

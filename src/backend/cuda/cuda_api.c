@@ -109,10 +109,12 @@ static void api_load(void) {
     const char *rn = NULL;
     if (a->cuGetErrorName(r, &rn) != ODEON__CUDA_SUCCESS || !rn)
       rn = "unknown CUresult";
+    char what[96];
+    snprintf(what, sizeof what, "%s (%d)", rn, (int)r);
     odeon__api_status = api_fail(ODEON_E_NODEVICE,
                                  "no usable CUDA device: cuInit(0) of %s "
                                  "failed with %s",
-                                 name, rn);
+                                 name, what);
     dlclose(lib);
     return;
   }

@@ -32,11 +32,16 @@ typedef struct odeon_radau_ws {
   odeon_real z1[ODEON_N], z2[ODEON_N], z3[ODEON_N]; /* Y_i - y */
   odeon_real cont[3][ODEON_N]; /* last accepted collocation polynomial */
   double h_old;                /* last accepted step, 0 before the first */
-  double t_cur;
-  odeon_real faccon; /* radau5's FACCON: the contraction memory */
-  int jac_valid;     /* jac is at (t_cur, y) */
-  int pending;       /* an attempt was made and not accepted yet */
-  int newt;          /* Newton iterations of the last attempt */
+  double t_cur;                /* start of the last attempt */
+  double jac_t;                /* where jac was evaluated */
+  double h_lu;                 /* the step the factorisations are for */
+  odeon_real faccon;           /* radau5's FACCON: the contraction memory */
+  odeon_real theta;            /* the last attempt's contraction rate */
+  int jac_valid;               /* jac holds a Jacobian */
+  int jac_keep; /* the next step may reuse it (radau5's THET test) */
+  int lu_valid; /* e1, e2 factor fac1*I - jac, ... for h_lu */
+  int pending;  /* an attempt was made and not accepted yet */
+  int newt;     /* Newton iterations of the last attempt */
 } odeon_radau_ws;
 
 ODEON_HD static inline void odeon_radau_start(odeon_radau_ws *ws, odeon_ctx *cx,
@@ -44,8 +49,13 @@ ODEON_HD static inline void odeon_radau_start(odeon_radau_ws *ws, odeon_ctx *cx,
   odeon_rhs(cx, t, y, ws->f0);
   ws->h_old = 0.0;
   ws->t_cur = t;
+  ws->jac_t = t;
+  ws->h_lu = 0.0;
   ws->faccon = ODEON_R(1.0);
+  ws->theta = ODEON_R(1.0);
   ws->jac_valid = 0;
+  ws->jac_keep = 0;
+  ws->lu_valid = 0;
   ws->pending = 0;
   ws->newt = 0;
   ODEON_UNROLL
@@ -77,10 +87,14 @@ odeon_radau_err_norm(const odeon_real *v, const odeon_real *y0,
   return odeon_sqrt(s / ODEON_R(ODEON_N));
 }
 
-/* Form and factor fac1*I - J and (alphn + i betan)*I - J. */
-ODEON_HD static inline unsigned
-odeon_radau_factor(odeon_radau_ws *ws, odeon_ctx *cx, odeon_real fac1,
-                   odeon_real alphn, odeon_real betan) {
+/* Form and factor fac1*I - J and (alphn + i betan)*I - J for the step h;
+ * 0 or ODEON_RUN_SINGULAR_BIT. */
+ODEON_HD static inline unsigned odeon_radau_factor_h(odeon_radau_ws *ws,
+                                                     double h) {
+  const odeon_real hh = (odeon_real)h;
+  const odeon_real fac1 = ODEON_R(ODEON_RADAU_U1) / hh;
+  const odeon_real alphn = ODEON_R(ODEON_RADAU_ALPHA) / hh;
+  const odeon_real betan = ODEON_R(ODEON_RADAU_BETA) / hh;
   ODEON_UNROLL
   for (int i = 0; i < ODEON_N; ++i) {
     ODEON_UNROLL
@@ -91,7 +105,6 @@ odeon_radau_factor(odeon_radau_ws *ws, odeon_ctx *cx, odeon_real fac1,
       ws->e2i[i * ODEON_N + j] = (i == j ? betan : ODEON_R(0.0));
     }
   }
-  cx->cnt[ODEON_CNT_LU] += 2;
   if (odeon_lu_factor(ODEON_N, ws->e1, ws->p1))
     return ODEON_RUN_SINGULAR_BIT;
   if (odeon_lu_factor_complex(ODEON_N, ws->e2r, ws->e2i, ws->p2))
@@ -113,18 +126,34 @@ odeon_radau_try(odeon_radau_ws *ws, odeon_ctx *cx, double t, double h,
   *eest = ODEON_R(0.0);
   ws->pending = 1;
   odeon_radau_tols(cx, &atol, &rtol);
-  if (!ws->jac_valid || ws->t_cur != t) {
+  /* radau5's Jacobian reuse: a retry at the same point keeps the fresh
+   * Jacobian; a new step keeps the last one when the last Newton iteration
+   * contracted fast (theta <= 0.001, THET); after a rejection an old one is
+   * replaced. */
+  const int reuse_jac =
+      ws->jac_valid && (ws->jac_t == t || (ws->jac_keep && !reject));
+  if (!reuse_jac) {
     odeon_jac(cx, t, y, ws->jac, ws->dfdt);
     ws->jac_valid = 1;
-    ws->t_cur = t;
+    ws->jac_t = t;
+    ws->lu_valid = 0;
   }
+  ws->t_cur = t;
   const odeon_real hh = (odeon_real)h;
   const odeon_real fac1 = ODEON_R(ODEON_RADAU_U1) / hh;
   const odeon_real alphn = ODEON_R(ODEON_RADAU_ALPHA) / hh;
   const odeon_real betan = ODEON_R(ODEON_RADAU_BETA) / hh;
-  unsigned st = odeon_radau_factor(ws, cx, fac1, alphn, betan);
-  if (st)
-    return st;
+  /* the same matrix and step: the factorisations still hold (refactoring
+   * would give the same bits) */
+  if (!(ws->lu_valid && ws->h_lu == h)) {
+    ws->lu_valid = 0;
+    cx->cnt[ODEON_CNT_LU] += 2;
+    const unsigned st = odeon_radau_factor_h(ws, h);
+    if (st)
+      return st;
+    ws->lu_valid = 1;
+    ws->h_lu = h;
+  }
   ODEON_UNROLL
   for (int i = 0; i < ODEON_N; ++i)
     scal[i] = atol + rtol * odeon_fabs(y[i]);
@@ -251,6 +280,7 @@ odeon_radau_try(odeon_radau_ws *ws, odeon_ctx *cx, double t, double h,
   }
   ws->faccon = faccon;
   ws->newt = newt;
+  ws->theta = theta;
 
   ODEON_UNROLL
   for (int i = 0; i < ODEON_N; ++i)
@@ -305,13 +335,17 @@ ODEON_HD static inline void odeon_radau_accept(odeon_radau_ws *ws,
     ws->cont[2][i] = c1 - acont3;
   }
   ws->h_old = t_new - ws->t_cur;
-  ws->jac_valid = 0;
+  ws->jac_keep = ws->theta <= ODEON_R(0.001);
   ws->pending = 0;
   odeon_rhs(cx, t_new, y_new, ws->f0);
 }
 
-/* Carry: f0, cont (3 rows), h_old, faccon. */
-#define ODEON_RADAU_CARRY_LEN (4 * ODEON_N + 2)
+/* Carry: f0, cont (3 rows), h_old, faccon, and the reused Jacobian with
+ * its bookkeeping (jac, jac_t, h_lu, flags), so that a solve split into
+ * time windows repeats the reuse decisions of one launch. The
+ * factorisations are not carried: load refactors the same matrix for the
+ * same step (same bits, not counted again). */
+#define ODEON_RADAU_CARRY_LEN (4 * ODEON_N + ODEON_N * ODEON_N + 5)
 
 ODEON_HD static inline void odeon_radau_save(const odeon_radau_ws *ws,
                                              double *carry, long long stride) {
@@ -320,8 +354,15 @@ ODEON_HD static inline void odeon_radau_save(const odeon_radau_ws *ws,
     for (int k = 0; k < 3; ++k)
       carry[((k + 1) * ODEON_N + i) * stride] = (double)ws->cont[k][i];
   }
-  carry[(4 * ODEON_N) * stride] = ws->h_old;
-  carry[(4 * ODEON_N + 1) * stride] = (double)ws->faccon;
+  for (int i = 0; i < ODEON_N * ODEON_N; ++i)
+    carry[(4 * ODEON_N + i) * stride] = (double)ws->jac[i];
+  const long long o = 4 * ODEON_N + ODEON_N * ODEON_N;
+  carry[o * stride] = ws->h_old;
+  carry[(o + 1) * stride] = (double)ws->faccon;
+  carry[(o + 2) * stride] = ws->jac_t;
+  carry[(o + 3) * stride] = ws->h_lu;
+  carry[(o + 4) * stride] =
+      (double)(ws->jac_valid + 2 * ws->jac_keep + 4 * ws->lu_valid);
 }
 
 ODEON_HD static inline void
@@ -331,11 +372,22 @@ odeon_radau_load(odeon_radau_ws *ws, const double *carry, long long stride) {
     for (int k = 0; k < 3; ++k)
       ws->cont[k][i] = (odeon_real)carry[((k + 1) * ODEON_N + i) * stride];
   }
-  ws->h_old = carry[(4 * ODEON_N) * stride];
-  ws->faccon = (odeon_real)carry[(4 * ODEON_N + 1) * stride];
-  ws->jac_valid = 0;
+  for (int i = 0; i < ODEON_N * ODEON_N; ++i)
+    ws->jac[i] = (odeon_real)carry[(4 * ODEON_N + i) * stride];
+  const long long o = 4 * ODEON_N + ODEON_N * ODEON_N;
+  ws->h_old = carry[o * stride];
+  ws->faccon = (odeon_real)carry[(o + 1) * stride];
+  ws->jac_t = carry[(o + 2) * stride];
+  ws->h_lu = carry[(o + 3) * stride];
+  const int flags = (int)carry[(o + 4) * stride];
+  ws->jac_valid = flags & 1;
+  ws->jac_keep = (flags >> 1) & 1;
+  ws->lu_valid = (flags >> 2) & 1;
+  if (ws->lu_valid && odeon_radau_factor_h(ws, ws->h_lu))
+    ws->lu_valid = 0;
   ws->pending = 0;
   ws->newt = 0;
+  ws->theta = ODEON_R(1.0);
 }
 
 /* The state at t_old + theta*h inside the last accepted step: the step's

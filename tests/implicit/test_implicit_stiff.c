@@ -125,8 +125,15 @@ static void run_problem(const problem *pb, const char *method) {
     newton += out.counters[5 * n + r];
     assert_true(out.counters[0 * n + r] > 0);
     assert_true(out.counters[0 * n + r] <= pb->max_steps_per_run);
-    /* every attempt forms (at least) one Jacobian */
-    assert_true(out.counters[3 * n + r] >= out.counters[0 * n + r]);
+    /* Rosenbrock and DIRK form one Jacobian per step (a retry reuses it);
+     * Radau also keeps it across steps while Newton contracts fast */
+    const long long attempts =
+        out.counters[0 * n + r] + out.counters[1 * n + r];
+    assert_true(out.counters[3 * n + r] <= attempts);
+    if (strcmp(method, "radau_iia_5") == 0)
+      assert_true(out.counters[3 * n + r] >= 1);
+    else
+      assert_true(out.counters[3 * n + r] >= out.counters[0 * n + r]);
     if (pb == &ROBER) {
       /* the reactions conserve y1 + y2 + y3 = 1 in every run */
       double sum = 0;

@@ -283,6 +283,8 @@ typedef struct diff_case {
   double tol; /* adaptive tolerance, 0 = fixed dt 1e-3 */
   const char *summaries;
   uint32_t outputs;
+  double settle;    /* settling time */
+  const char *save; /* saved states, NULL = all */
 } diff_case;
 
 static void test_cpu_vs_backend(void **state) {
@@ -302,6 +304,7 @@ static void test_cpu_vs_backend(void **state) {
       {vdp, "mu", 0.5, 5, "rodas5p", 1e-7, NULL, so},
       {vdp, "mu", 0.5, 5, "kvaerno5", 1e-7, NULL, so},
       {decay, "k", 0.5, 2.385, "bogacki-shampine-32", 1e-8, NULL, so},
+      {lorenz, "rho", 0, 21, "tsit5", 1e-8, "mean,rms", rich, 0.385, "x,z"},
   };
   int bad = 0;
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
@@ -314,6 +317,8 @@ static void test_cpu_vs_backend(void **state) {
       s.o.save_every = 0.05;
       s.o.summaries = d->summaries;
       s.o.outputs = d->outputs;
+      s.o.settling_time = d->settle;
+      s.o.save = d->save;
       if (d->tol > 0) {
         s.o.atol = s.o.rtol = p ? fmax(d->tol, 1e-6) : d->tol;
       } else {

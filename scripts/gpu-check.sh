@@ -12,6 +12,7 @@
 #   --quick     benchmarks at small sizes (a smoke run of every path)
 #   --all       also run the whole CPU test suite (ctest -LE gpu)
 #   --no-bench  skip the benchmarks
+#   --no-nvrtc  skip the NVRTC tests (CI runs them without a GPU)
 # Environment: OUT (log folder), BUILD (build folder, default build-gpu),
 # JOBS (parallel build jobs, default nproc).
 set -u
@@ -23,13 +24,15 @@ JOBS="${JOBS:-$(nproc 2>/dev/null || echo 4)}"
 QUICK=""
 ALL=0
 BENCH=1
+NVRTC=1
 for a in "$@"; do
   case "$a" in
   --quick) QUICK="--quick" ;;
   --all) ALL=1 ;;
   --no-bench) BENCH=0 ;;
+  --no-nvrtc) NVRTC=0 ;;
   *)
-    echo "usage: $0 [--quick] [--all] [--no-bench]" >&2
+    echo "usage: $0 [--quick] [--all] [--no-bench] [--no-nvrtc]" >&2
     exit 2
     ;;
   esac
@@ -172,6 +175,14 @@ if [ $BENCH -eq 1 ]; then
   fi
 fi
 
+if [ $BENCH -eq 1 ] && [ -x "$BUILD/bench/gpu_implicit" ]; then
+  if [ -n "$QUICK" ]; then
+    step bench-gpu-implicit 600 "$BUILD/bench/gpu_implicit" --runs 65536
+  else
+    step bench-gpu-implicit 900 "$BUILD/bench/gpu_implicit"
+  fi
+fi
+
 # --------------------------------------------------------------- summary
 echo
 echo "gpu-check summary ($(date -u '+%Y-%m-%d %H:%M UTC'), logs in $OUT)"
@@ -183,6 +194,9 @@ done
 if [ -f "$OUT/bench-gpu-lorenz.log" ]; then
   # The benchmark's own table is the last thing it prints.
   awk '/^odeon GPU benchmarks on/{p=1} p' "$OUT/bench-gpu-lorenz.log"
+fi
+if [ -f "$OUT/bench-gpu-implicit.log" ]; then
+  tail -n 8 "$OUT/bench-gpu-implicit.log"
 fi
 echo "$FAILED step(s) failed"
 [ $FAILED -eq 0 ]

@@ -340,7 +340,14 @@ static int run_chunk(engine *e, long long c, long long first,
     a.run_offset = first;
     a.y0 = s->d_in;
     a.params = (const unsigned char *)s->d_in + (size_t)e->ns * nn * rb;
-    a.drivers = e->d_drivers;
+    /* per-run driver blocks: the whole grid's blocks are on the device,
+       this chunk's start at its first run */
+    a.drivers = e->d_drivers && req->base.driver_stride
+                    ? (const void *)((const unsigned char *)e->d_drivers +
+                                     (size_t)first *
+                                         (size_t)req->base.driver_stride *
+                                         rb)
+                    : e->d_drivers;
     a.n_samples = ns_total;
     a.n_windows = req->n_windows;
     a.sample_begin = sb;
@@ -752,11 +759,15 @@ static int check_request(engine *e) {
                         "engine: %lld samples, %lld windows, sample times %s",
                         req->n_samples, req->n_windows,
                         req->sample_times ? "given" : "missing");
-  if (req->base.driver_stride != 0)
-    return odeon__error(ODEON_E_UNSUPPORTED,
-                        "engine: per-run driver blocks are not supported yet "
-                        "(driver_stride %lld)",
-                        req->base.driver_stride);
+  if (req->base.driver_stride < 0 ||
+      (req->base.driver_stride > 0 &&
+       req->drivers_bytes < (size_t)req->base.driver_stride *
+                                (size_t)odeon_grid_runs(req->grid) *
+                                (size_t)req->info[ODEON_INFO_REAL_BYTES]))
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: per-run driver blocks of %lld reals need "
+                        "one block per run (%zu bytes given)",
+                        req->base.driver_stride, req->drivers_bytes);
   if (req->slots < 0 || req->slots > MAX_SLOTS)
     return odeon__error(ODEON_E_INVAL,
                         "engine: slots must be 0 (= 2) to %d, "

@@ -61,6 +61,9 @@ typedef struct odeon__engine_request {
   long long window_samples; /* 0 = planned; else at most this many samples
                                per launch (forces time windows) */
   int slots;                /* pipeline depth; 0 = 2 */
+  int writeback_threads;    /* helper threads that split a large writeback
+                               (over 4 MiB); 0 = half the cores - 1, at most
+                               7 */
   long long probe_runs;     /* runs per chunk until a launch has been timed;
                                0 = 16384. Later chunks are sized so one launch
                                takes about timeout / 8. */

@@ -31,6 +31,7 @@
 #include "util/trace.h"
 
 #define MAX_SLOTS 64
+#define MAX_HELPERS 7 /* writeback helper threads for large items */
 /* Until the first launch has been timed, chunks hold at most this many runs
    (by default), so that a slow model cannot make the first chunks outlast
    the timeout. */
@@ -82,6 +83,7 @@ typedef struct engine {
   long long items_done; /* launches written back, for deadline renewal */
   pthread_t writeback;
   int writeback_started;
+  int helpers; /* writeback helper threads a large item may use */
 } engine;
 
 /* Record the first error (status + context + this thread's last message)
@@ -113,11 +115,26 @@ static int failed(engine *e) {
 
 /* ------------------------------------------------------------ writeback */
 
-static int deliver_rows(engine *e, odeon__out_id id, const unsigned char *src,
-                        long long rows, long long row0, long long first,
-                        long long n, size_t esize) {
+/* One share of a writeback: the rows whose running index is congruent to
+   `part` modulo `parts` (rows are whole runs of one sample and variable, so
+   shares never touch the same bytes). */
+typedef struct share {
+  engine *e;
+  const slot *s;
+  int part, parts;
+  long long row; /* running row index */
+  int status;
+  char msg[512]; /* the failing share's message (thread-local otherwise) */
+} share;
+
+static int deliver_rows(share *sh, odeon__out_id id, const unsigned char *src,
+                        long long rows, long long row0, size_t esize) {
   /* staging [rows][n] -> destination [row0 + row][runs] at column first */
+  engine *e = sh->e;
+  long long first = sh->s->first, n = sh->s->n;
   for (long long r = 0; r < rows; r++) {
+    if (sh->row++ % sh->parts != sh->part)
+      continue;
     uint64_t elem = (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)first;
     int st = odeon__sink_write(&e->sink[id], elem,
                                src + (size_t)r * (size_t)n * esize, (size_t)n);
@@ -127,37 +144,79 @@ static int deliver_rows(engine *e, odeon__out_id id, const unsigned char *src,
   return ODEON_OK;
 }
 
-static int deliver(engine *e, const slot *s, long long *bytes) {
-  long long n = s->n, ns = s->se - s->sb, nw = s->we - s->wb;
+/* Bytes a slot's item delivers. */
+static long long item_bytes(const engine *e, const slot *s) {
+  long long n = s->n, rb = e->rb, ns = s->se - s->sb, nw = s->we - s->wb;
+  long long b = 0;
+  if (e->want_state)
+    b += ns * e->nsav * n * rb;
+  if (e->want_obs)
+    b += ns * e->nobs * n * rb;
+  if (e->want_sum)
+    b += nw * e->nsum * n * rb;
+  if (s->last)
+    b += n * 4 + (e->want_cnt ? e->ncnt * n * 8 : 0);
+  return b;
+}
+
+static void *deliver_share(void *arg) {
+  share *sh = arg;
+  engine *e = sh->e;
+  const slot *s = sh->s;
+  long long ns = s->se - s->sb, nw = s->we - s->wb;
   size_t rb = (size_t)e->rb;
   int st = ODEON_OK;
-  *bytes = 0;
-  if (e->want_state && !st) {
-    st = deliver_rows(e, ODEON__OUT_STATE, s->h_out + e->off_state,
-                      ns * e->nsav, s->sb * e->nsav, s->first, n, rb);
-    *bytes += ns * e->nsav * n * (long long)rb;
+  if (e->want_state && !st)
+    st = deliver_rows(sh, ODEON__OUT_STATE, s->h_out + e->off_state,
+                      ns * e->nsav, s->sb * e->nsav, rb);
+  if (e->want_obs && !st)
+    st = deliver_rows(sh, ODEON__OUT_OBS, s->h_out + e->off_obs, ns * e->nobs,
+                      s->sb * e->nobs, rb);
+  if (e->want_sum && !st)
+    st = deliver_rows(sh, ODEON__OUT_SUMMARIES, s->h_out + e->off_sum,
+                      nw * e->nsum, s->wb * e->nsum, rb);
+  if (s->last && !st)
+    st = deliver_rows(sh, ODEON__OUT_STATUS, s->h_out + e->off_status, 1, 0, 4);
+  if (s->last && e->want_cnt && !st)
+    st = deliver_rows(sh, ODEON__OUT_COUNTERS, s->h_out + e->off_cnt, e->ncnt,
+                      0, 8);
+  sh->status = st;
+  if (st)
+    snprintf(sh->msg, sizeof sh->msg, "%s", odeon_last_error());
+  return NULL;
+}
+
+/* A share per this many bytes: below it a helper thread costs more than it
+   saves. */
+#define SHARE_BYTES ((long long)4 << 20)
+
+/* Move a slot's staging data to the destination. Large items are split
+   over helper threads (started and joined here): one thread copying, and
+   faulting in fresh result pages, cannot keep up with a GPU's downloads. */
+static int deliver(engine *e, const slot *s) {
+  share sh[MAX_HELPERS + 1];
+  long long bytes = item_bytes(e, s);
+  int parts = (int)(bytes / SHARE_BYTES) + 1;
+  if (parts > e->helpers + 1)
+    parts = e->helpers + 1;
+  pthread_t tid[MAX_HELPERS];
+  int started = 0;
+  for (int p = 0; p < parts; p++)
+    sh[p] = (share){e, s, p, parts, 0, 0, ""};
+  for (int p = 1; p < parts; p++) {
+    if (pthread_create(&tid[p - 1], NULL, deliver_share, &sh[p]))
+      break; /* fewer helpers: this thread does their shares below */
+    started++;
   }
-  if (e->want_obs && !st) {
-    st = deliver_rows(e, ODEON__OUT_OBS, s->h_out + e->off_obs, ns * e->nobs,
-                      s->sb * e->nobs, s->first, n, rb);
-    *bytes += ns * e->nobs * n * (long long)rb;
-  }
-  if (e->want_sum && !st) {
-    st = deliver_rows(e, ODEON__OUT_SUMMARIES, s->h_out + e->off_sum,
-                      nw * e->nsum, s->wb * e->nsum, s->first, n, rb);
-    *bytes += nw * e->nsum * n * (long long)rb;
-  }
-  if (s->last && !st) {
-    st = deliver_rows(e, ODEON__OUT_STATUS, s->h_out + e->off_status, 1, 0,
-                      s->first, n, 4);
-    *bytes += n * 4;
-  }
-  if (s->last && e->want_cnt && !st) {
-    st = deliver_rows(e, ODEON__OUT_COUNTERS, s->h_out + e->off_cnt, e->ncnt, 0,
-                      s->first, n, 8);
-    *bytes += e->ncnt * n * 8;
-  }
-  return st;
+  deliver_share(&sh[0]);
+  for (int p = started + 1; p < parts; p++)
+    deliver_share(&sh[p]);
+  for (int p = 0; p < started; p++)
+    pthread_join(tid[p], NULL);
+  for (int p = 0; p < parts; p++)
+    if (sh[p].status)
+      return odeon__error(sh[p].status, "%s", sh[p].msg);
+  return ODEON_OK;
 }
 
 static void *writeback_main(void *arg) {
@@ -204,9 +263,9 @@ static void *writeback_main(void *arg) {
       e->time_cap = cap < 1 ? 1 : cap > 1e18 ? (long long)1e18 : (long long)cap;
       pthread_mutex_unlock(&e->mu);
     }
-    long long bytes = 0;
+    long long bytes = item_bytes(e, s);
     odeon__trace_begin("writeback", s->chunk);
-    st = deliver(e, s, &bytes);
+    st = deliver(e, s);
     odeon__trace_end("writeback", s->chunk);
     if (st) {
       fail(e, st,
@@ -345,8 +404,7 @@ static int run_chunk(engine *e, long long c, long long first,
     a.drivers = e->d_drivers && req->base.driver_stride
                     ? (const void *)((const unsigned char *)e->d_drivers +
                                      (size_t)first *
-                                         (size_t)req->base.driver_stride *
-                                         rb)
+                                         (size_t)req->base.driver_stride * rb)
                     : e->d_drivers;
     a.n_samples = ns_total;
     a.n_windows = req->n_windows;
@@ -490,14 +548,16 @@ static void slot_sizes(engine *e, size_t sz[N_BUF]) {
   sz[B_OBS] = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
   sz[B_SUM] = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
   sz[B_STATUS] = c * 4;
-  sz[B_CNT] = (size_t)e->ncnt * c * 8;
-  sz[B_CARRY] = (size_t)e->ncarry * c * 8;
+  /* The kernel gets the counters only when they are an output and the
+     carry only when a later window resumes from it (run_chunk). */
+  sz[B_CNT] = e->want_cnt ? (size_t)e->ncnt * c * 8 : 0;
+  sz[B_CARRY] = e->plan.launches_per_chunk > 1 ? (size_t)e->ncarry * c * 8 : 0;
   e->off_state = 0;
   e->off_obs = sz[B_STATE];
   e->off_sum = e->off_obs + sz[B_OBS];
   e->off_status = e->off_sum + sz[B_SUM];
   e->off_cnt = e->off_status + c * 4;
-  e->out_bytes = e->off_cnt + (e->want_cnt ? sz[B_CNT] : 0);
+  e->out_bytes = e->off_cnt + sz[B_CNT];
   sz[B_HIN] = sz[B_IN];
   sz[B_HOUT] = e->out_bytes;
 }
@@ -774,7 +834,8 @@ static int check_request(engine *e) {
                         "got %d",
                         MAX_SLOTS, req->slots);
   if (req->chunk_runs < 0 || req->window_samples < 0 || req->timeout < 0 ||
-      req->probe_runs < 0 || !(req->device_budget >= 0))
+      req->probe_runs < 0 || req->writeback_threads < 0 ||
+      !(req->device_budget >= 0))
     return odeon__error(ODEON_E_INVAL,
                         "engine: chunk runs %lld, window samples %lld, "
                         "timeout %g and device budget %g must not be negative",
@@ -787,6 +848,14 @@ static int check_request(engine *e) {
       (req->outputs & ODEON_OUT_SUMMARIES) && e->nsum > 0 && req->n_windows > 0;
   e->want_cnt = (req->outputs & ODEON_OUT_COUNTERS) && e->ncnt > 0;
   e->timeout = req->timeout > 0 ? req->timeout : 600.0;
+  /* Helpers for large writebacks: half the cores (the rest compute or feed
+     the device), at most MAX_HELPERS. */
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  e->helpers = req->writeback_threads > 0 ? req->writeback_threads
+               : ncpu > 2                 ? (int)(ncpu / 2) - 1
+                                          : 0;
+  if (e->helpers > MAX_HELPERS)
+    e->helpers = MAX_HELPERS;
   e->n_slots = req->slots ? req->slots : 2;
   return ODEON_OK;
 }
@@ -818,7 +887,7 @@ static int make_plan(engine *e) {
   p->samples_per_window =
       se > 0 && sw > 0 ? (long long)floor(sw / se + 0.5) : 0;
   p->in_bytes = (size_t)(e->ns + e->np) * rb;
-  p->carry_bytes = (size_t)e->ncarry * 8 + (size_t)e->ncnt * 8;
+  p->carry_bytes = (size_t)e->ncarry * 8;
   p->final_bytes = 4 + (e->want_cnt ? (size_t)e->ncnt * 8 : 0);
   p->sample_bytes = ((e->want_state ? (size_t)e->nsav : 0) +
                      (e->want_obs ? (size_t)e->nobs : 0)) *

@@ -38,7 +38,8 @@ static void per_run(const odeon__plan_input *in, long long k, size_t *dev,
   size_t out = in->final_bytes + (size_t)k * in->sample_bytes +
                (size_t)windows_per_launch(in, k) * in->window_bytes;
   *pin = in->in_bytes + out;
-  *dev = *pin + in->carry_bytes;
+  /* the carry lives on the device only, and only when time is split */
+  *dev = *pin + (k < in->n_samples ? in->carry_bytes : 0);
 }
 
 static long long runs_fitting(const odeon__plan_input *in, long long k) {

@@ -12,7 +12,7 @@ typedef struct odeon__plan_input {
                                    not aligned (windows only at the end) */
   /* bytes per run */
   size_t in_bytes;     /* y0 + params (device and staging) */
-  size_t carry_bytes;  /* device only */
+  size_t carry_bytes;  /* device only, when a chunk has several launches */
   size_t final_bytes;  /* status + counters (device and staging) */
   size_t sample_bytes; /* per sample: saved states + observables */
   size_t window_bytes; /* per summary window */

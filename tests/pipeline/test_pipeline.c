@@ -381,6 +381,56 @@ static void slot_cache(void **state) {
   odeon__engine_cache_destroy(cache);
 }
 
+/* A writeback large enough to be split over helper threads (into memory
+   and into a file) still gives every bit of the plain loop. */
+static void split_writeback(void **state) {
+  fixture *f = *state;
+  pk_ref ref;
+  assert_ok(pk_reference(&f->env[0], 4, 64, 64, &ref)); /* 16384 runs */
+  odeon_grid_t *g = pk_grid(4, 64, 64);
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], g);
+  req.writeback_threads = 3;
+  req.chunk_runs = 16384; /* one item of about 9 MiB: three shares */
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(pk_compare(res, &ref, 8), 0);
+  odeon_result_destroy(res);
+  char path[512];
+  snprintf(path, sizeof path, "%s/split-%ld.npy", ODEON_BINARY_DIR,
+           (long)getpid());
+  odeon_dest_t dest = {0};
+  dest.kind = ODEON_DEST_FILE;
+  dest.path = path;
+  req.dest = &dest;
+  assert_ok(odeon__engine_solve(&req, &res));
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  size_t bytes = (size_t)PK_SAMPLES * 2 * 16384 * 8;
+  unsigned char *data = malloc(bytes);
+  fseek(fp, 128, SEEK_SET);
+  assert_int_equal(fread(data, 1, bytes, fp), bytes);
+  fclose(fp);
+  assert_memory_equal(data, ref.state, bytes);
+  free(data);
+  odeon_result_destroy(res);
+  static const char *const sides[] = {"", "-observables", "-summaries"};
+  for (int i = 0; i < 3; i++) {
+    char p[600];
+    snprintf(p, sizeof p, "%.*s%s.npy", (int)strlen(path) - 4, path, sides[i]);
+    unlink(p);
+  }
+  /* a failing write in one share fails the solve with its message */
+  req.dest = NULL;
+  odeon__fault_arm(ODEON__FAULT_SINK_WRITE, 20, 1);
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_IO);
+  odeon__fault_reset();
+  assert_error_contains("injected");
+  assert_null(res);
+  odeon_grid_destroy(g);
+  pk_ref_free(&ref);
+}
+
 static void plan_math(void **state) {
   (void)state;
   odeon__plan_input in = {0};
@@ -440,8 +490,9 @@ static void bad_requests(void **state) {
   assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
   assert_error_contains("slots");
   pk_request(&req, &f->env[0], f->grid);
-  req.base.driver_stride = 4;
-  assert_status(odeon__engine_solve(&req, &res), ODEON_E_UNSUPPORTED);
+  req.base.driver_stride = 4; /* per-run drivers, but none given */
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
+  assert_error_contains("one block per run");
   pk_request(&req, &f->env[0], f->grid);
   req.timeout = -1;
   assert_status(odeon__engine_solve(&req, &res), ODEON_E_INVAL);
@@ -461,6 +512,7 @@ int main(void) {
       cmocka_unit_test(progress_and_cancel),
       cmocka_unit_test(tiny_budgets),
       cmocka_unit_test(slot_cache),
+      cmocka_unit_test(split_writeback),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

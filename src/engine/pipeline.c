@@ -47,7 +47,7 @@ typedef struct slot {
   /* the posted item */
   long long chunk, first, n, launch, sb, se, wb, we;
   int last;
-  double posted; /* odeon__now() when posted */
+  double posted; /* odeon__now() when its launch was queued */
 } slot;
 
 typedef struct engine {
@@ -253,8 +253,9 @@ static void *writeback_main(void *arg) {
     }
     /* A launch that took a large part of the timeout would fail a
        longer-running sweep one day: keep later chunks to about an eighth
-       of it, measured from post to completion (queueing included, which
-       only errs towards smaller chunks). */
+       of it, measured from queueing the launch to its completion (waiting
+       behind other slots included, which only errs towards smaller
+       chunks). */
     double took = odeon__now() - s->posted;
     if (took > 0) {
       double per_run = took / (double)s->n;
@@ -331,8 +332,10 @@ static int wait_slot(engine *e, slot *s, int index) {
   return st;
 }
 
-static void post(engine *e, int index) {
-  e->slots[index].posted = odeon__now();
+/* Hand slot `index` to the writeback thread; `launched` is when its launch
+   was queued (the start of what the writeback thread times). */
+static void post(engine *e, int index, double launched) {
+  e->slots[index].posted = launched;
   pthread_mutex_lock(&e->mu);
   e->slots[index].busy = 1;
   e->queue[(e->q_head + e->q_len) % MAX_SLOTS] = index;
@@ -422,6 +425,7 @@ static int run_chunk(engine *e, long long c, long long first,
        8 bytes of writes per row and run that the result would not show). */
     a.counters = e->want_cnt ? s->d_cnt : NULL;
     a.carry = launches > 1 ? s->d_carry : NULL;
+    double launched = odeon__now();
     st = e->ops->launch_async(s->stream, req->module, &a);
     if (st)
       return fail(e, st,
@@ -464,7 +468,7 @@ static int run_chunk(engine *e, long long c, long long first,
     s->wb = wb;
     s->we = we;
     s->last = last;
-    post(e, index);
+    post(e, index, launched);
     wb = we;
   }
   return ODEON_OK;

@@ -22,75 +22,16 @@
 #include <unistd.h>
 
 #include "backend/sync.h"
-#include "engine/engine.h"
+#include "engine/engine_internal.h"
 #include "engine/grid.h"
-#include "engine/plan.h"
-#include "engine/result.h"
-#include "engine/sink.h"
-#include "util/error.h"
 #include "util/trace.h"
 
-#define MAX_SLOTS 64
-#define MAX_HELPERS 7 /* writeback helper threads for large items */
 /* Until the first launch has been timed, chunks hold at most this many runs
    (by default), so that a slow model cannot make the first chunks outlast
    the timeout. */
 #define PROBE_RUNS 16384
-#define MSG_LEN 2048
 
-typedef struct slot {
-  odeon__stream *stream;
-  odeon__event *event;
-  void *d_in, *d_state, *d_obs, *d_sum, *d_status, *d_cnt, *d_carry;
-  unsigned char *h_in, *h_out;
-  int busy; /* an item is posted and not yet written back */
-  /* the posted item */
-  long long chunk, first, n, launch, sb, se, wb, we;
-  int last;
-  double posted; /* odeon__now() when its launch was queued */
-} slot;
-
-typedef struct engine {
-  const odeon__engine_request *req;
-  odeon__backend *be;
-  const odeon__backend_ops *ops;
-  long long runs;
-  int rb;
-  long long ns, np, nsav, nobs, nsum, ncnt, ncarry;
-  int want_state, want_obs, want_sum, want_cnt;
-  double timeout;
-  odeon__plan_input pin;
-  odeon__plan plan;
-  int n_slots;
-  slot slots[MAX_SLOTS];
-  /* staging layout (offsets into h_out, for the chunk capacity) */
-  size_t off_state, off_obs, off_sum, off_status, off_cnt, out_bytes;
-  void *d_drivers;
-  odeon_result_t *result;
-  odeon__sink sink[ODEON__OUT_COUNT];
-  /* shared between the producer and the writeback thread */
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int queue[MAX_SLOTS];
-  int q_head, q_len;
-  int producer_done;
-  int status;
-  char msg[MSG_LEN];
-  long long runs_done;
-  long long bytes_done, bytes_total;
-  long long time_cap;   /* runs per chunk that keep one launch well inside the
-                           timeout, from measured launch times */
-  long long items_done; /* launches written back, for deadline renewal */
-  pthread_t writeback;
-  int writeback_started;
-  int helpers; /* writeback helper threads a large item may use */
-} engine;
-
-/* Record the first error (status + context + this thread's last message)
-   and wake every waiter. Later errors are consequences and are dropped. */
-static int fail(engine *e, int status, const char *fmt, ...)
-    ODEON__PRINTF(3, 4);
-static int fail(engine *e, int status, const char *fmt, ...) {
+int odeon__engine_fail(odeon__engine *e, int status, const char *fmt, ...) {
   char ctx[512];
   va_list ap;
   va_start(ap, fmt);
@@ -106,197 +47,11 @@ static int fail(engine *e, int status, const char *fmt, ...) {
   return status;
 }
 
-static int failed(engine *e) {
+int odeon__engine_failed(odeon__engine *e) {
   pthread_mutex_lock(&e->mu);
   int st = e->status;
   pthread_mutex_unlock(&e->mu);
   return st;
-}
-
-/* ------------------------------------------------------------ writeback */
-
-/* One share of a writeback: the rows whose running index is congruent to
-   `part` modulo `parts` (rows are whole runs of one sample and variable, so
-   shares never touch the same bytes). */
-typedef struct share {
-  engine *e;
-  const slot *s;
-  int part, parts;
-  long long row; /* running row index */
-  int status;
-  char msg[512]; /* the failing share's message (thread-local otherwise) */
-} share;
-
-static int deliver_rows(share *sh, odeon__out_id id, const unsigned char *src,
-                        long long rows, long long row0, size_t esize) {
-  /* staging [rows][n] -> destination [row0 + row][runs] at column first */
-  engine *e = sh->e;
-  long long first = sh->s->first, n = sh->s->n;
-  for (long long r = 0; r < rows; r++) {
-    if (sh->row++ % sh->parts != sh->part)
-      continue;
-    uint64_t elem = (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)first;
-    int st = odeon__sink_write(&e->sink[id], elem,
-                               src + (size_t)r * (size_t)n * esize, (size_t)n);
-    if (st)
-      return st;
-  }
-  return ODEON_OK;
-}
-
-/* Bytes a slot's item delivers. */
-static long long item_bytes(const engine *e, const slot *s) {
-  long long n = s->n, rb = e->rb, ns = s->se - s->sb, nw = s->we - s->wb;
-  long long b = 0;
-  if (e->want_state)
-    b += ns * e->nsav * n * rb;
-  if (e->want_obs)
-    b += ns * e->nobs * n * rb;
-  if (e->want_sum)
-    b += nw * e->nsum * n * rb;
-  if (s->last)
-    b += n * 4 + (e->want_cnt ? e->ncnt * n * 8 : 0);
-  return b;
-}
-
-static void *deliver_share(void *arg) {
-  share *sh = arg;
-  engine *e = sh->e;
-  const slot *s = sh->s;
-  long long ns = s->se - s->sb, nw = s->we - s->wb;
-  size_t rb = (size_t)e->rb;
-  int st = ODEON_OK;
-  if (e->want_state && !st)
-    st = deliver_rows(sh, ODEON__OUT_STATE, s->h_out + e->off_state,
-                      ns * e->nsav, s->sb * e->nsav, rb);
-  if (e->want_obs && !st)
-    st = deliver_rows(sh, ODEON__OUT_OBS, s->h_out + e->off_obs, ns * e->nobs,
-                      s->sb * e->nobs, rb);
-  if (e->want_sum && !st)
-    st = deliver_rows(sh, ODEON__OUT_SUMMARIES, s->h_out + e->off_sum,
-                      nw * e->nsum, s->wb * e->nsum, rb);
-  if (s->last && !st)
-    st = deliver_rows(sh, ODEON__OUT_STATUS, s->h_out + e->off_status, 1, 0, 4);
-  if (s->last && e->want_cnt && !st)
-    st = deliver_rows(sh, ODEON__OUT_COUNTERS, s->h_out + e->off_cnt, e->ncnt,
-                      0, 8);
-  sh->status = st;
-  if (st)
-    snprintf(sh->msg, sizeof sh->msg, "%s", odeon_last_error());
-  return NULL;
-}
-
-/* A share per this many bytes: below it a helper thread costs more than it
-   saves. */
-#define SHARE_BYTES ((long long)4 << 20)
-
-/* Move a slot's staging data to the destination. Large items are split
-   over helper threads (started and joined here): one thread copying, and
-   faulting in fresh result pages, cannot keep up with a GPU's downloads. */
-static int deliver(engine *e, const slot *s) {
-  share sh[MAX_HELPERS + 1];
-  long long bytes = item_bytes(e, s);
-  int parts = (int)(bytes / SHARE_BYTES) + 1;
-  if (parts > e->helpers + 1)
-    parts = e->helpers + 1;
-  pthread_t tid[MAX_HELPERS];
-  int started = 0;
-  for (int p = 0; p < parts; p++)
-    sh[p] = (share){e, s, p, parts, 0, 0, ""};
-  for (int p = 1; p < parts; p++) {
-    if (pthread_create(&tid[p - 1], NULL, deliver_share, &sh[p]))
-      break; /* fewer helpers: this thread does their shares below */
-    started++;
-  }
-  deliver_share(&sh[0]);
-  for (int p = started + 1; p < parts; p++)
-    deliver_share(&sh[p]);
-  for (int p = 0; p < started; p++)
-    pthread_join(tid[p], NULL);
-  for (int p = 0; p < parts; p++)
-    if (sh[p].status)
-      return odeon__error(sh[p].status, "%s", sh[p].msg);
-  return ODEON_OK;
-}
-
-static void *writeback_main(void *arg) {
-  engine *e = arg;
-  const odeon__engine_request *req = e->req;
-  pthread_mutex_lock(&e->mu);
-  for (;;) {
-    double deadline = odeon__now() + e->timeout;
-    while (!e->q_len && !e->producer_done && !e->status) {
-      if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && !e->q_len &&
-          !e->producer_done && !e->status) {
-        pthread_mutex_unlock(&e->mu);
-        odeon__error(ODEON_E_TIMEOUT, "no chunk was posted within %g s",
-                     e->timeout);
-        fail(e, ODEON_E_TIMEOUT, "engine: writeback: ");
-        pthread_mutex_lock(&e->mu);
-      }
-    }
-    if (e->status || !e->q_len)
-      break; /* failed, or the producer is done and the queue is empty */
-    slot *s = &e->slots[e->queue[e->q_head]];
-    e->q_head = (e->q_head + 1) % MAX_SLOTS;
-    e->q_len--;
-    pthread_mutex_unlock(&e->mu);
-
-    int st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
-    if (st) {
-      fail(e, st,
-           "engine: chunk %lld (runs %lld..%lld), time window %lld: waiting "
-           "for its upload, launch and download: ",
-           s->chunk, s->first, s->first + s->n - 1, s->launch);
-      pthread_mutex_lock(&e->mu);
-      break;
-    }
-    /* A launch that took a large part of the timeout would fail a
-       longer-running sweep one day: keep later chunks to about an eighth
-       of it, measured from queueing the launch to its completion (waiting
-       behind other slots included, which only errs towards smaller
-       chunks). */
-    double took = odeon__now() - s->posted;
-    if (took > 0) {
-      double per_run = took / (double)s->n;
-      double cap = e->timeout / 8 / per_run;
-      pthread_mutex_lock(&e->mu);
-      e->time_cap = cap < 1 ? 1 : cap > 1e18 ? (long long)1e18 : (long long)cap;
-      pthread_mutex_unlock(&e->mu);
-    }
-    long long bytes = item_bytes(e, s);
-    odeon__trace_begin("writeback", s->chunk);
-    st = deliver(e, s);
-    odeon__trace_end("writeback", s->chunk);
-    if (st) {
-      fail(e, st,
-           "engine: writeback of chunk %lld (runs %lld..%lld), time window "
-           "%lld: ",
-           s->chunk, s->first, s->first + s->n - 1, s->launch);
-      pthread_mutex_lock(&e->mu);
-      break;
-    }
-    pthread_mutex_lock(&e->mu);
-    e->items_done++;
-    if (s->last)
-      e->runs_done += s->n;
-    e->bytes_done += bytes;
-    long long rd = e->runs_done, bd = e->bytes_done;
-    pthread_mutex_unlock(&e->mu);
-    if (req->progress &&
-        req->progress(rd, e->runs, bd, e->bytes_total, req->progress_user)) {
-      odeon__error(ODEON_E_CANCELLED,
-                   "cancelled by the progress callback after %lld of %lld "
-                   "runs",
-                   rd, e->runs);
-      fail(e, ODEON_E_CANCELLED, "engine: chunk %lld: ", s->chunk);
-    }
-    pthread_mutex_lock(&e->mu);
-    s->busy = 0;
-    pthread_cond_broadcast(&e->cv);
-  }
-  pthread_mutex_unlock(&e->mu);
-  return NULL;
 }
 
 /* ------------------------------------------------------------- producer */
@@ -304,7 +59,7 @@ static void *writeback_main(void *arg) {
 /* Wait until the writeback thread has released `s`, or an error. The
    deadline restarts whenever any launch is written back: the slot's turn
    comes after the launches queued before it, each bounded by the timeout. */
-static int wait_slot(engine *e, slot *s, int index) {
+static int wait_slot(odeon__engine *e, odeon__slot *s, int index) {
   pthread_mutex_lock(&e->mu);
   double deadline = odeon__now() + e->timeout;
   long long seen = e->items_done;
@@ -323,22 +78,22 @@ static int wait_slot(engine *e, slot *s, int index) {
   if (!st)
     st = e->status;
   pthread_mutex_unlock(&e->mu);
-  if (st == ODEON_E_TIMEOUT && !failed(e)) {
+  if (st == ODEON_E_TIMEOUT && !odeon__engine_failed(e)) {
     odeon__error(ODEON_E_TIMEOUT,
                  "slot %d (chunk %lld) was not written back within %g s", index,
                  chunk, e->timeout);
-    return fail(e, st, "engine: ");
+    return odeon__engine_fail(e, st, "engine: ");
   }
   return st;
 }
 
 /* Hand slot `index` to the writeback thread; `launched` is when its launch
    was queued (the start of what the writeback thread times). */
-static void post(engine *e, int index, double launched) {
+static void post(odeon__engine *e, int index, double launched) {
   e->slots[index].posted = launched;
   pthread_mutex_lock(&e->mu);
   e->slots[index].busy = 1;
-  e->queue[(e->q_head + e->q_len) % MAX_SLOTS] = index;
+  e->queue[(e->q_head + e->q_len) % ODEON__MAX_SLOTS] = index;
   e->q_len++;
   pthread_cond_broadcast(&e->cv);
   pthread_mutex_unlock(&e->mu);
@@ -347,11 +102,11 @@ static void post(engine *e, int index, double launched) {
 /* Queue chunk c, starting at run `first`; returns its run count in *n_out
    (the slot's capacity, less when the runs left or the measured launch time
    say so). */
-static int run_chunk(engine *e, long long c, long long first,
+static int run_chunk(odeon__engine *e, long long c, long long first,
                      long long *n_out) {
   const odeon__engine_request *req = e->req;
   int index = (int)(c % e->n_slots);
-  slot *s = &e->slots[index];
+  odeon__slot *s = &e->slots[index];
   int st = wait_slot(e, s, index);
   if (st)
     return st;
@@ -377,8 +132,9 @@ static int run_chunk(engine *e, long long c, long long first,
   if (!st && in_bytes)
     st = e->ops->copy_h2d_async(s->stream, s->d_in, s->h_in, in_bytes);
   if (st)
-    return fail(e, st, "engine: chunk %lld (runs %lld..%lld): upload: ", c,
-                first, first + n - 1);
+    return odeon__engine_fail(
+        e, st, "engine: chunk %lld (runs %lld..%lld): upload: ", c, first,
+        first + n - 1);
 
   long long ns_total = req->n_samples, k = e->plan.window_samples;
   long long launches = e->plan.launches_per_chunk;
@@ -389,13 +145,13 @@ static int run_chunk(engine *e, long long c, long long first,
         j + 1 == launches ? ns_total : (sb + k < ns_total ? sb + k : ns_total);
     long long we = odeon__plan_windows_done(&e->pin, se);
     if (we - wb > e->plan.windows_per_launch || se - sb > k)
-      return fail(e,
-                  odeon__error(ODEON_E_INTERNAL,
-                               "launch %lld writes %lld windows, %lld "
-                               "samples (room for %lld, %lld)",
-                               j, we - wb, se - sb, e->plan.windows_per_launch,
-                               k),
-                  "engine: chunk %lld: ", c);
+      return odeon__engine_fail(
+          e,
+          odeon__error(ODEON_E_INTERNAL,
+                       "launch %lld writes %lld windows, %lld "
+                       "samples (room for %lld, %lld)",
+                       j, we - wb, se - sb, e->plan.windows_per_launch, k),
+          "engine: chunk %lld: ", c);
     int last = j + 1 == launches;
     odeon_kernel_args a = req->base;
     a.n = n;
@@ -428,10 +184,11 @@ static int run_chunk(engine *e, long long c, long long first,
     double launched = odeon__now();
     st = e->ops->launch_async(s->stream, req->module, &a);
     if (st)
-      return fail(e, st,
-                  "engine: chunk %lld (runs %lld..%lld), time window "
-                  "%lld: launch: ",
-                  c, first, first + n - 1, j);
+      return odeon__engine_fail(
+          e, st,
+          "engine: chunk %lld (runs %lld..%lld), time window "
+          "%lld: launch: ",
+          c, first, first + n - 1, j);
     /* The launch is queued; its download may only overwrite the staging
        once the previous window of this slot is written back. */
     if (j > 0 && (st = wait_slot(e, s, index)))
@@ -455,10 +212,11 @@ static int run_chunk(engine *e, long long c, long long first,
     if (!st)
       st = e->ops->event_record(s->event, s->stream);
     if (st)
-      return fail(e, st,
-                  "engine: chunk %lld (runs %lld..%lld), time window "
-                  "%lld: download: ",
-                  c, first, first + n - 1, j);
+      return odeon__engine_fail(
+          e, st,
+          "engine: chunk %lld (runs %lld..%lld), time window "
+          "%lld: download: ",
+          c, first, first + n - 1, j);
     s->chunk = c;
     s->first = first;
     s->n = n;
@@ -474,317 +232,7 @@ static int run_chunk(engine *e, long long c, long long first,
   return ODEON_OK;
 }
 
-/* -------------------------------------------------------- setup/teardown */
-
-/* The buffers of a slot, in the order of slot_sizes(). */
-enum {
-  B_IN,
-  B_STATE,
-  B_OBS,
-  B_SUM,
-  B_STATUS,
-  B_CNT,
-  B_CARRY,
-  B_HIN,
-  B_HOUT,
-  N_BUF
-};
-
-static void **slot_buffer(slot *s, int b) {
-  void **p[N_BUF] = {&s->d_in,    &s->d_state,       &s->d_obs,
-                     &s->d_sum,   &s->d_status,      &s->d_cnt,
-                     &s->d_carry, (void **)&s->h_in, (void **)&s->h_out};
-  return p[b];
-}
-
-/* Slots kept between the solves of one solver (see engine.h): allocating
-   device buffers, pinned staging, streams and events costs more than a
-   small solve on a GPU. */
-struct odeon__engine_cache {
-  odeon__backend *be;
-  int n_slots;
-  size_t sizes[N_BUF];
-  slot slots[MAX_SLOTS];
-};
-
-static void release_slots(odeon__backend *be, slot *slots, int n) {
-  const odeon__backend_ops *ops = be->ops;
-  /* Streams first: their threads may still touch the buffers. */
-  for (int i = 0; i < n; i++) {
-    if (slots[i].stream)
-      ops->stream_destroy(be, slots[i].stream);
-    slots[i].stream = NULL;
-  }
-  for (int i = 0; i < n; i++) {
-    slot *s = &slots[i];
-    if (s->event)
-      ops->event_destroy(be, s->event);
-    for (int b = 0; b < N_BUF; b++) {
-      void *ptr = *slot_buffer(s, b);
-      if (ptr && b < B_HIN)
-        ops->dev_free(be, ptr);
-      else if (ptr)
-        ops->host_free(be, ptr);
-    }
-    memset(s, 0, sizeof *s);
-  }
-}
-
-void odeon__engine_cache_destroy(odeon__engine_cache *c) {
-  if (!c)
-    return;
-  release_slots(c->be, c->slots, c->n_slots);
-  free(c);
-}
-
-static void free_slots(engine *e) {
-  release_slots(e->be, e->slots, e->n_slots);
-}
-
-/* Bytes of each slot buffer for the current plan; also sets the staging
-   layout (offsets into h_out). */
-static void slot_sizes(engine *e, size_t sz[N_BUF]) {
-  size_t c = (size_t)e->plan.chunk_runs, rb = (size_t)e->rb;
-  size_t k = (size_t)e->plan.window_samples;
-  size_t wpl = (size_t)e->plan.windows_per_launch;
-  sz[B_IN] = (size_t)(e->ns + e->np) * c * rb;
-  sz[B_STATE] = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
-  sz[B_OBS] = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
-  sz[B_SUM] = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
-  sz[B_STATUS] = c * 4;
-  /* The kernel gets the counters only when they are an output and the
-     carry only when a later window resumes from it (run_chunk). */
-  sz[B_CNT] = e->want_cnt ? (size_t)e->ncnt * c * 8 : 0;
-  sz[B_CARRY] = e->plan.launches_per_chunk > 1 ? (size_t)e->ncarry * c * 8 : 0;
-  e->off_state = 0;
-  e->off_obs = sz[B_STATE];
-  e->off_sum = e->off_obs + sz[B_OBS];
-  e->off_status = e->off_sum + sz[B_SUM];
-  e->off_cnt = e->off_status + c * 4;
-  e->out_bytes = e->off_cnt + sz[B_CNT];
-  sz[B_HIN] = sz[B_IN];
-  sz[B_HOUT] = e->out_bytes;
-}
-
-static int alloc_slots(engine *e, const size_t sz[N_BUF]) {
-  for (int i = 0; i < e->n_slots; i++) {
-    slot *s = &e->slots[i];
-    int st = ODEON_OK;
-    for (int b = 0; !st && b < N_BUF; b++) {
-      void **p = slot_buffer(s, b);
-      if (sz[b])
-        st = b < B_HIN ? e->ops->dev_alloc(e->be, sz[b], p)
-                       : e->ops->host_alloc(e->be, sz[b], p);
-    }
-    if (!st)
-      st = e->ops->event_create(e->be, &s->event);
-    if (!st)
-      st = e->ops->stream_create(e->be, &s->stream);
-    if (st)
-      return st;
-  }
-  return ODEON_OK;
-}
-
-/* Take the cached slots when they are this backend's, at least as many, and at
-   least as large as this plan needs (sz then becomes their real sizes, which
-   is what a later reuse must compare with); otherwise release them. */
-static int reuse_cache(engine *e, size_t sz[N_BUF]) {
-  odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
-  if (!c)
-    return 0;
-  int fits = c->be == e->be && c->n_slots >= e->n_slots;
-  for (int b = 0; fits && b < N_BUF; b++)
-    fits = sz[b] <= c->sizes[b];
-  if (fits) { /* extra cached slots only deepen the pipeline */
-    e->n_slots = c->n_slots;
-    memcpy(e->slots, c->slots, sizeof(slot) * (size_t)c->n_slots);
-    memcpy(sz, c->sizes, sizeof c->sizes);
-  } else
-    release_slots(c->be, c->slots, c->n_slots);
-  free(c);
-  *e->req->cache = NULL;
-  return fits;
-}
-
-/* Keep the slots of a successful solve for the next one. */
-static void store_cache(engine *e, const size_t sz[N_BUF]) {
-  odeon__engine_cache *c = calloc(1, sizeof *c);
-  if (!c) {
-    free_slots(e); /* no room to keep them: not an error */
-    return;
-  }
-  c->be = e->be;
-  c->n_slots = e->n_slots;
-  memcpy(c->sizes, sz, sizeof c->sizes);
-  memcpy(c->slots, e->slots, sizeof(slot) * (size_t)e->n_slots);
-  memset(e->slots, 0, sizeof e->slots);
-  *e->req->cache = c;
-}
-
-/* Allocate the slots (or take them from the cache); when memory is short,
-   halve the chunk and retry rather than fail (the plan's budget is an
-   estimate of what is free). */
-static int setup_slots(engine *e, size_t sz[N_BUF]) {
-  for (;;) {
-    slot_sizes(e, sz);
-    if (reuse_cache(e, sz))
-      return ODEON_OK;
-    int st = alloc_slots(e, sz);
-    if (!st)
-      return ODEON_OK;
-    free_slots(e);
-    if (st != ODEON_E_NOMEM || e->plan.chunk_runs <= 1)
-      return odeon__error_context(st,
-                                  "engine: allocating %d slots of %lld "
-                                  "runs: ",
-                                  e->n_slots, e->plan.chunk_runs);
-    e->plan.chunk_runs = (e->plan.chunk_runs + 1) / 2;
-  }
-}
-
-/* Device bytes held by a cache for this backend: free for this solve. */
-static size_t cached_device_bytes(const engine *e) {
-  const odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
-  size_t n = 0;
-  for (int b = 0; c && c->be == e->be && b < B_HIN; b++)
-    n += c->sizes[b] * (size_t)c->n_slots;
-  return n;
-}
-
-static size_t physical_memory(void) {
-  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)1 << 32;
-}
-
-/* Declare output `id` and open its sink: the .npy file `file` when not
-   NULL, else the caller's memory `user`, else memory the result owns. */
-static int open_output(engine *e, odeon__out_id id, odeon_dtype dtype, int ndim,
-                       const int64_t *shape, const char *const *axes,
-                       const char *const *labels, int64_t n_labels, void *user,
-                       const char *file) {
-  static const char *const descr[] = {"<f8", "<f4", "<u4", "<i8"};
-  int st = odeon__result_add(e->result, id, dtype, ndim, shape, axes, labels,
-                             n_labels, user, file);
-  const odeon__output *o = &e->result->out[id];
-  if (!st && file)
-    st = odeon__sink_file(&e->sink[id], file, descr[dtype], ndim, shape,
-                          o->esize);
-  else if (!st)
-    odeon__sink_memory(&e->sink[id], o->data, o->esize);
-  return st;
-}
-
-/* "dir/big.npy" + "observables" -> "dir/big-observables.npy" (the names
-   the command-line program gives the outputs beside --out). */
-static int sibling(const char *path, const char *what, char *buf, size_t size) {
-  size_t n = strlen(path);
-  if (n >= 4 && !strcmp(path + n - 4, ".npy"))
-    n -= 4;
-  int len = snprintf(buf, size, "%.*s-%s.npy", (int)n, path, what);
-  if (len < 0 || (size_t)len >= size)
-    return odeon__error(ODEON_E_INVAL, "engine: output path too long: %s",
-                        path);
-  return ODEON_OK;
-}
-
-/* Declare the outputs and open their destinations. When the state goes to
-   a file, the observables and summaries (as large, per sample or window)
-   go to files beside it; time, status and counters stay in memory. */
-static int setup_outputs(engine *e) {
-  const odeon__engine_request *req = e->req;
-  odeon_dest_t auto_dest = {0};
-  const odeon_dest_t *d = req->dest ? req->dest : &auto_dest;
-  odeon_dtype rt = e->rb == 4 ? ODEON_DTYPE_F32 : ODEON_DTYPE_F64;
-  static const char *const ax3[] = {"sample", "variable", "run"};
-  static const char *const axw[] = {"window", "variable", "run"};
-  static const char *const ax2[] = {"variable", "run"};
-  static const char *const ax1r[] = {"run"};
-  static const char *const ax1s[] = {"sample"};
-  int st = odeon__result_create(e->runs, req->n_samples, &e->result);
-  if (st)
-    return st;
-  int64_t sh[3] = {req->n_samples, e->nsav, e->runs};
-  uint64_t state_bytes =
-      (uint64_t)sh[0] * (uint64_t)sh[1] * (uint64_t)sh[2] * (uint64_t)e->rb;
-  const char *path = d->path ? d->path : "odeon-result.npy";
-  int to_file = 0;
-  if (e->want_state) {
-    to_file = d->kind == ODEON_DEST_FILE;
-    if (d->kind == ODEON_DEST_AUTO) {
-      double limit =
-          d->ram_limit > 0 ? d->ram_limit : 0.5 * (double)physical_memory();
-      to_file = (double)state_bytes > limit;
-    }
-    void *user = NULL;
-    if (d->kind == ODEON_DEST_USER) {
-      if (!d->user_state || d->user_state_bytes < state_bytes)
-        return odeon__error(ODEON_E_INVAL,
-                            "engine: the caller's state buffer holds %zu "
-                            "bytes, the state output needs %llu "
-                            "([%lld samples][%lld vars][%lld runs] of %d "
-                            "bytes)",
-                            d->user_state ? d->user_state_bytes : 0,
-                            (unsigned long long)state_bytes, (long long)sh[0],
-                            (long long)sh[1], (long long)sh[2], e->rb);
-      user = d->user_state;
-    }
-    st = open_output(e, ODEON__OUT_STATE, rt, 3, sh, ax3, req->state_labels,
-                     e->nsav, user, to_file ? path : NULL);
-  } else if (d->kind == ODEON_DEST_USER || d->kind == ODEON_DEST_FILE) {
-    return odeon__error(ODEON_E_INVAL,
-                        "engine: a %s destination needs the state output "
-                        "(outputs include 'state' and at least one saved "
-                        "state)",
-                        d->kind == ODEON_DEST_USER ? "caller-buffer" : "file");
-  }
-  char side[4200];
-  if (!st && e->want_obs) {
-    int64_t s[3] = {req->n_samples, e->nobs, e->runs};
-    if (to_file)
-      st = sibling(path, "observables", side, sizeof side);
-    if (!st)
-      st = open_output(e, ODEON__OUT_OBS, rt, 3, s, ax3, req->obs_labels,
-                       e->nobs, NULL, to_file ? side : NULL);
-  }
-  if (!st && e->want_sum) {
-    int64_t s[3] = {req->n_windows, e->nsum, e->runs};
-    if (to_file)
-      st = sibling(path, "summaries", side, sizeof side);
-    if (!st)
-      st = open_output(e, ODEON__OUT_SUMMARIES, rt, 3, s, axw,
-                       req->summary_labels, e->nsum, NULL,
-                       to_file ? side : NULL);
-  }
-  if (!st && (req->outputs & ODEON_OUT_TIME) && req->n_samples > 0) {
-    int64_t s[1] = {req->n_samples};
-    st = open_output(e, ODEON__OUT_TIME, ODEON_DTYPE_F64, 1, s, ax1s, NULL, 0,
-                     NULL, NULL);
-    if (!st)
-      memcpy(e->result->out[ODEON__OUT_TIME].data, req->sample_times,
-             (size_t)req->n_samples * sizeof(double));
-  }
-  if (!st) {
-    int64_t s[1] = {e->runs};
-    st = open_output(e, ODEON__OUT_STATUS, ODEON_DTYPE_U32, 1, s, ax1r, NULL, 0,
-                     NULL, NULL);
-  }
-  if (!st && e->want_cnt) {
-    int64_t s[2] = {e->ncnt, e->runs};
-    st = open_output(e, ODEON__OUT_COUNTERS, ODEON_DTYPE_I64, 2, s, ax2,
-                     req->counter_labels, e->ncnt, NULL, NULL);
-  }
-  if (st)
-    return st;
-  e->bytes_total = 0;
-  for (int i = 0; i < ODEON__OUT_COUNT; i++)
-    if (i != ODEON__OUT_TIME)
-      e->bytes_total +=
-          (long long)odeon__result_bytes(e->result, (odeon__out_id)i);
-  return ODEON_OK;
-}
-
-static int check_request(engine *e) {
+static int check_request(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   if (!req->backend || !req->module || !req->grid)
     return odeon__error(ODEON_E_INVAL,
@@ -832,11 +280,11 @@ static int check_request(engine *e) {
                         "engine: per-run driver blocks of %lld reals need "
                         "one block per run (%zu bytes given)",
                         req->base.driver_stride, req->drivers_bytes);
-  if (req->slots < 0 || req->slots > MAX_SLOTS)
+  if (req->slots < 0 || req->slots > ODEON__MAX_SLOTS)
     return odeon__error(ODEON_E_INVAL,
                         "engine: slots must be 0 (= 2) to %d, "
                         "got %d",
-                        MAX_SLOTS, req->slots);
+                        ODEON__MAX_SLOTS, req->slots);
   if (req->chunk_runs < 0 || req->window_samples < 0 || req->timeout < 0 ||
       req->probe_runs < 0 || req->writeback_threads < 0 ||
       !(req->device_budget >= 0))
@@ -853,24 +301,24 @@ static int check_request(engine *e) {
   e->want_cnt = (req->outputs & ODEON_OUT_COUNTERS) && e->ncnt > 0;
   e->timeout = req->timeout > 0 ? req->timeout : 600.0;
   /* Helpers for large writebacks: half the cores (the rest compute or feed
-     the device), at most MAX_HELPERS. */
+     the device), at most ODEON__MAX_HELPERS. */
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   e->helpers = req->writeback_threads > 0 ? req->writeback_threads
                : ncpu > 2                 ? (int)(ncpu / 2) - 1
                                           : 0;
-  if (e->helpers > MAX_HELPERS)
-    e->helpers = MAX_HELPERS;
+  if (e->helpers > ODEON__MAX_HELPERS)
+    e->helpers = ODEON__MAX_HELPERS;
   e->n_slots = req->slots ? req->slots : 2;
   return ODEON_OK;
 }
 
-static int make_plan(engine *e) {
+static int make_plan(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   size_t free_b = 0, total_b = 0;
   int st = e->ops->mem_info(e->be, &free_b, &total_b);
   if (st)
     return odeon__error_context(st, "engine: memory info: ");
-  free_b += cached_device_bytes(e);
+  free_b += odeon__engine_cached_device_bytes(e);
   double b = req->device_budget;
   size_t budget = b > 1.0   ? (size_t)b
                   : b > 0.0 ? (size_t)(b * (double)free_b)
@@ -915,7 +363,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
   *out = NULL;
   if (!req)
     return odeon__error(ODEON_E_INVAL, "engine: request is NULL");
-  engine *e = calloc(1, sizeof *e);
+  odeon__engine *e = calloc(1, sizeof *e);
   if (!e)
     return odeon__error(ODEON_E_NOMEM, "engine: out of memory");
   e->req = req;
@@ -934,19 +382,19 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (!st)
     st = make_plan(e);
   if (!st)
-    st = setup_outputs(e);
+    st = odeon__engine_setup_outputs(e);
   if (!st && req->drivers && req->drivers_bytes)
     st = e->ops->dev_alloc(e->be, req->drivers_bytes, &e->d_drivers);
-  size_t sizes[N_BUF] = {0};
+  size_t sizes[ODEON__SLOT_BUFFERS] = {0};
   if (!st)
-    st = setup_slots(e, sizes);
+    st = odeon__engine_setup_slots(e, sizes);
   long long probe = req->probe_runs > 0 ? req->probe_runs : PROBE_RUNS;
   if (!st && e->plan.chunk_runs > probe)
     e->time_cap = probe;
   if (!st && e->d_drivers) {
     /* The drivers go up once, and the upload is waited for before any
        chunk is queued on any stream. */
-    slot *s0 = &e->slots[0];
+    odeon__slot *s0 = &e->slots[0];
     st = e->ops->copy_h2d_async(s0->stream, e->d_drivers, req->drivers,
                                 req->drivers_bytes);
     if (!st)
@@ -957,7 +405,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
       odeon__error_context(st, "engine: uploading driver data: ");
   }
   if (!st) {
-    int rc = pthread_create(&e->writeback, NULL, writeback_main, e);
+    int rc =
+        pthread_create(&e->writeback, NULL, odeon__engine_writeback_main, e);
     if (rc)
       st = odeon__error(ODEON_E_BACKEND,
                         "engine: cannot start the writeback thread (errno %d)",
@@ -966,11 +415,11 @@ int odeon__engine_solve(const odeon__engine_request *req,
       e->writeback_started = 1;
   }
   if (st) {
-    fail(e, st, "%s", "");
+    odeon__engine_fail(e, st, "%s", "");
   } else {
     long long first = 0, n = 0;
     for (long long c = 0; first < e->runs; c++, first += n)
-      if (run_chunk(e, c, first, &n) || failed(e))
+      if (run_chunk(e, c, first, &n) || odeon__engine_failed(e))
         break;
   }
   pthread_mutex_lock(&e->mu);
@@ -990,16 +439,16 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (e->writeback_started)
     pthread_join(e->writeback, NULL);
   if (!e->status && req->cache)
-    store_cache(e, sizes);
+    odeon__engine_store_cache(e, sizes);
   else
-    free_slots(e);
+    odeon__engine_free_slots(e);
   if (e->d_drivers)
     e->ops->dev_free(e->be, e->d_drivers);
   err = e->status; /* the writeback thread has ended: no lock needed */
   for (int i = 0; i < ODEON__OUT_COUNT; i++) {
     int cst = odeon__sink_close(&e->sink[i], !err);
     if (cst && !err)
-      err = fail(e, cst, "engine: closing the output file: ");
+      err = odeon__engine_fail(e, cst, "engine: closing the output file: ");
   }
   if (err) {
     odeon_result_destroy(e->result);

@@ -1,0 +1,95 @@
+/* engine_internal.h - the state one solve shares between the files of the
+ * engine (pipeline.c: the producer and the solve; writeback.c: the
+ * writeback thread; slots.c: slot resources and their cache; outputs.c:
+ * the result's outputs and sinks). Not for use outside src/engine/. */
+#ifndef ODEON_ENGINE_ENGINE_INTERNAL_H
+#define ODEON_ENGINE_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "engine/plan.h"
+#include "engine/result.h"
+#include "engine/sink.h"
+#include "util/error.h"
+
+#define ODEON__MAX_SLOTS 64
+#define ODEON__MAX_HELPERS 7 /* writeback helper threads for large items */
+#define ODEON__ENGINE_MSG 2048
+/* device buffers of a slot (7) and its two staging areas */
+#define ODEON__SLOT_BUFFERS 9
+
+typedef struct odeon__slot {
+  odeon__stream *stream;
+  odeon__event *event;
+  void *d_in, *d_state, *d_obs, *d_sum, *d_status, *d_cnt, *d_carry;
+  unsigned char *h_in, *h_out;
+  int busy; /* an item is posted and not yet written back */
+  /* the posted item */
+  long long chunk, first, n, launch, sb, se, wb, we;
+  int last;
+  double posted; /* odeon__now() when its launch was queued */
+} odeon__slot;
+
+typedef struct odeon__engine {
+  const odeon__engine_request *req;
+  odeon__backend *be;
+  const odeon__backend_ops *ops;
+  long long runs;
+  int rb;
+  long long ns, np, nsav, nobs, nsum, ncnt, ncarry;
+  int want_state, want_obs, want_sum, want_cnt;
+  double timeout;
+  odeon__plan_input pin;
+  odeon__plan plan;
+  int n_slots;
+  odeon__slot slots[ODEON__MAX_SLOTS];
+  /* staging layout (offsets into h_out, for the chunk capacity) */
+  size_t off_state, off_obs, off_sum, off_status, off_cnt, out_bytes;
+  void *d_drivers;
+  odeon_result_t *result;
+  odeon__sink sink[ODEON__OUT_COUNT];
+  /* shared between the producer and the writeback thread */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int queue[ODEON__MAX_SLOTS];
+  int q_head, q_len;
+  int producer_done;
+  int status;
+  char msg[ODEON__ENGINE_MSG];
+  long long runs_done;
+  long long bytes_done, bytes_total;
+  long long time_cap;   /* runs per chunk that keep one launch well inside the
+                           timeout, from measured launch times */
+  long long items_done; /* launches written back, for deadline renewal */
+  pthread_t writeback;
+  int writeback_started;
+  int helpers; /* writeback helper threads a large item may use */
+} odeon__engine;
+
+/* Record the first error (status + context + this thread's last message)
+   and wake every waiter; returns status. Later errors are dropped. */
+int odeon__engine_fail(odeon__engine *e, int status, const char *fmt, ...)
+    ODEON__PRINTF(3, 4);
+/* The recorded status (0 while all is well). */
+int odeon__engine_failed(odeon__engine *e);
+
+/* writeback.c: the writeback thread's body (arg: the engine). */
+void *odeon__engine_writeback_main(void *arg);
+
+/* slots.c: allocate the slots for the plan, or take them from the cache,
+   halving the chunk when memory is short; sz receives the buffer sizes. */
+int odeon__engine_setup_slots(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]);
+/* Destroy the streams, then free events and buffers. */
+void odeon__engine_free_slots(odeon__engine *e);
+/* Hand the slots of a successful solve to the request's cache. */
+void odeon__engine_store_cache(odeon__engine *e,
+                               const size_t sz[ODEON__SLOT_BUFFERS]);
+/* Device bytes a cache holds on this backend (free for this solve). */
+size_t odeon__engine_cached_device_bytes(const odeon__engine *e);
+
+/* outputs.c: declare the result's outputs and open their sinks. */
+int odeon__engine_setup_outputs(odeon__engine *e);
+
+#endif

@@ -1,0 +1,177 @@
+/* slots.c - the engine's slots: each a stream, an event, device buffers
+ * and staging memory, sized from the plan, allocated (shrinking the chunk
+ * when memory is short) or taken from the solver's cache, and released
+ * streams first. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_internal.h"
+
+/* The buffers of a slot, in the order of slot_sizes(). */
+enum { B_IN, B_STATE, B_OBS, B_SUM, B_STATUS, B_CNT, B_CARRY, B_HIN, B_HOUT };
+_Static_assert(B_HOUT + 1 == ODEON__SLOT_BUFFERS, "slot buffer count");
+
+static void **slot_buffer(odeon__slot *s, int b) {
+  void **p[ODEON__SLOT_BUFFERS] = {
+      &s->d_in,    &s->d_state,       &s->d_obs,
+      &s->d_sum,   &s->d_status,      &s->d_cnt,
+      &s->d_carry, (void **)&s->h_in, (void **)&s->h_out};
+  return p[b];
+}
+
+/* Slots kept between the solves of one solver (see engine.h): allocating
+   device buffers, pinned staging, streams and events costs more than a
+   small solve on a GPU. */
+struct odeon__engine_cache {
+  odeon__backend *be;
+  int n_slots;
+  size_t sizes[ODEON__SLOT_BUFFERS];
+  odeon__slot slots[ODEON__MAX_SLOTS];
+};
+
+static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
+  const odeon__backend_ops *ops = be->ops;
+  /* Streams first: their threads may still touch the buffers. */
+  for (int i = 0; i < n; i++) {
+    if (slots[i].stream)
+      ops->stream_destroy(be, slots[i].stream);
+    slots[i].stream = NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    odeon__slot *s = &slots[i];
+    if (s->event)
+      ops->event_destroy(be, s->event);
+    for (int b = 0; b < ODEON__SLOT_BUFFERS; b++) {
+      void *ptr = *slot_buffer(s, b);
+      if (ptr && b < B_HIN)
+        ops->dev_free(be, ptr);
+      else if (ptr)
+        ops->host_free(be, ptr);
+    }
+    memset(s, 0, sizeof *s);
+  }
+}
+
+void odeon__engine_cache_destroy(odeon__engine_cache *c) {
+  if (!c)
+    return;
+  release_slots(c->be, c->slots, c->n_slots);
+  free(c);
+}
+
+void odeon__engine_free_slots(odeon__engine *e) {
+  release_slots(e->be, e->slots, e->n_slots);
+}
+
+/* Bytes of each slot buffer for the current plan; also sets the staging
+   layout (offsets into h_out). */
+static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
+  size_t c = (size_t)e->plan.chunk_runs, rb = (size_t)e->rb;
+  size_t k = (size_t)e->plan.window_samples;
+  size_t wpl = (size_t)e->plan.windows_per_launch;
+  sz[B_IN] = (size_t)(e->ns + e->np) * c * rb;
+  sz[B_STATE] = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
+  sz[B_OBS] = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
+  sz[B_SUM] = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
+  sz[B_STATUS] = c * 4;
+  /* The kernel gets the counters only when they are an output and the
+     carry only when a later window resumes from it (run_chunk). */
+  sz[B_CNT] = e->want_cnt ? (size_t)e->ncnt * c * 8 : 0;
+  sz[B_CARRY] = e->plan.launches_per_chunk > 1 ? (size_t)e->ncarry * c * 8 : 0;
+  e->off_state = 0;
+  e->off_obs = sz[B_STATE];
+  e->off_sum = e->off_obs + sz[B_OBS];
+  e->off_status = e->off_sum + sz[B_SUM];
+  e->off_cnt = e->off_status + c * 4;
+  e->out_bytes = e->off_cnt + sz[B_CNT];
+  sz[B_HIN] = sz[B_IN];
+  sz[B_HOUT] = e->out_bytes;
+}
+
+static int alloc_slots(odeon__engine *e, const size_t sz[ODEON__SLOT_BUFFERS]) {
+  for (int i = 0; i < e->n_slots; i++) {
+    odeon__slot *s = &e->slots[i];
+    int st = ODEON_OK;
+    for (int b = 0; !st && b < ODEON__SLOT_BUFFERS; b++) {
+      void **p = slot_buffer(s, b);
+      if (sz[b])
+        st = b < B_HIN ? e->ops->dev_alloc(e->be, sz[b], p)
+                       : e->ops->host_alloc(e->be, sz[b], p);
+    }
+    if (!st)
+      st = e->ops->event_create(e->be, &s->event);
+    if (!st)
+      st = e->ops->stream_create(e->be, &s->stream);
+    if (st)
+      return st;
+  }
+  return ODEON_OK;
+}
+
+/* Take the cached slots when they are this backend's, at least as many, and at
+   least as large as this plan needs (sz then becomes their real sizes, which
+   is what a later reuse must compare with); otherwise release them. */
+static int reuse_cache(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
+  odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
+  if (!c)
+    return 0;
+  int fits = c->be == e->be && c->n_slots >= e->n_slots;
+  for (int b = 0; fits && b < ODEON__SLOT_BUFFERS; b++)
+    fits = sz[b] <= c->sizes[b];
+  if (fits) { /* extra cached slots only deepen the pipeline */
+    e->n_slots = c->n_slots;
+    memcpy(e->slots, c->slots, sizeof(odeon__slot) * (size_t)c->n_slots);
+    memcpy(sz, c->sizes, sizeof c->sizes);
+  } else
+    release_slots(c->be, c->slots, c->n_slots);
+  free(c);
+  *e->req->cache = NULL;
+  return fits;
+}
+
+/* Keep the slots of a successful solve for the next one. */
+void odeon__engine_store_cache(odeon__engine *e,
+                               const size_t sz[ODEON__SLOT_BUFFERS]) {
+  odeon__engine_cache *c = calloc(1, sizeof *c);
+  if (!c) {
+    odeon__engine_free_slots(e); /* no room to keep them: not an error */
+    return;
+  }
+  c->be = e->be;
+  c->n_slots = e->n_slots;
+  memcpy(c->sizes, sz, sizeof c->sizes);
+  memcpy(c->slots, e->slots, sizeof(odeon__slot) * (size_t)e->n_slots);
+  memset(e->slots, 0, sizeof e->slots);
+  *e->req->cache = c;
+}
+
+/* Allocate the slots (or take them from the cache); when memory is short,
+   halve the chunk and retry rather than fail (the plan's budget is an
+   estimate of what is free). */
+int odeon__engine_setup_slots(odeon__engine *e,
+                              size_t sz[ODEON__SLOT_BUFFERS]) {
+  for (;;) {
+    slot_sizes(e, sz);
+    if (reuse_cache(e, sz))
+      return ODEON_OK;
+    int st = alloc_slots(e, sz);
+    if (!st)
+      return ODEON_OK;
+    odeon__engine_free_slots(e);
+    if (st != ODEON_E_NOMEM || e->plan.chunk_runs <= 1)
+      return odeon__error_context(st,
+                                  "engine: allocating %d slots of %lld "
+                                  "runs: ",
+                                  e->n_slots, e->plan.chunk_runs);
+    e->plan.chunk_runs = (e->plan.chunk_runs + 1) / 2;
+  }
+}
+
+/* Device bytes held by a cache for this backend: free for this solve. */
+size_t odeon__engine_cached_device_bytes(const odeon__engine *e) {
+  const odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
+  size_t n = 0;
+  for (int b = 0; c && c->be == e->be && b < B_HIN; b++)
+    n += c->sizes[b] * (size_t)c->n_slots;
+  return n;
+}

@@ -1,0 +1,195 @@
+/* writeback.c - the engine's writeback thread: waits (with a deadline) for
+ * each posted slot's event, moves its staging data to the destinations,
+ * split over helper threads when large, reports progress, frees the slot. */
+#include <stdio.h>
+
+#include "backend/sync.h"
+#include "engine/engine_internal.h"
+#include "util/trace.h"
+
+/* One share of a writeback: the rows whose running index is congruent to
+   `part` modulo `parts` (rows are whole runs of one sample and variable, so
+   shares never touch the same bytes). */
+typedef struct share {
+  odeon__engine *e;
+  const odeon__slot *s;
+  int part, parts;
+  long long row; /* running row index */
+  int status;
+  char msg[512]; /* the failing share's message (thread-local otherwise) */
+} share;
+
+static int deliver_rows(share *sh, odeon__out_id id, const unsigned char *src,
+                        long long rows, long long row0, size_t esize) {
+  /* staging [rows][n] -> destination [row0 + row][runs] at column first */
+  odeon__engine *e = sh->e;
+  long long first = sh->s->first, n = sh->s->n;
+  for (long long r = 0; r < rows; r++) {
+    if (sh->row++ % sh->parts != sh->part)
+      continue;
+    uint64_t elem = (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)first;
+    int st = odeon__sink_write(&e->sink[id], elem,
+                               src + (size_t)r * (size_t)n * esize, (size_t)n);
+    if (st)
+      return st;
+  }
+  return ODEON_OK;
+}
+
+/* Bytes a slot's item delivers. */
+static long long item_bytes(const odeon__engine *e, const odeon__slot *s) {
+  long long n = s->n, rb = e->rb, ns = s->se - s->sb, nw = s->we - s->wb;
+  long long b = 0;
+  if (e->want_state)
+    b += ns * e->nsav * n * rb;
+  if (e->want_obs)
+    b += ns * e->nobs * n * rb;
+  if (e->want_sum)
+    b += nw * e->nsum * n * rb;
+  if (s->last)
+    b += n * 4 + (e->want_cnt ? e->ncnt * n * 8 : 0);
+  return b;
+}
+
+static void *deliver_share(void *arg) {
+  share *sh = arg;
+  odeon__engine *e = sh->e;
+  const odeon__slot *s = sh->s;
+  long long ns = s->se - s->sb, nw = s->we - s->wb;
+  size_t rb = (size_t)e->rb;
+  int st = ODEON_OK;
+  if (e->want_state && !st)
+    st = deliver_rows(sh, ODEON__OUT_STATE, s->h_out + e->off_state,
+                      ns * e->nsav, s->sb * e->nsav, rb);
+  if (e->want_obs && !st)
+    st = deliver_rows(sh, ODEON__OUT_OBS, s->h_out + e->off_obs, ns * e->nobs,
+                      s->sb * e->nobs, rb);
+  if (e->want_sum && !st)
+    st = deliver_rows(sh, ODEON__OUT_SUMMARIES, s->h_out + e->off_sum,
+                      nw * e->nsum, s->wb * e->nsum, rb);
+  if (s->last && !st)
+    st = deliver_rows(sh, ODEON__OUT_STATUS, s->h_out + e->off_status, 1, 0, 4);
+  if (s->last && e->want_cnt && !st)
+    st = deliver_rows(sh, ODEON__OUT_COUNTERS, s->h_out + e->off_cnt, e->ncnt,
+                      0, 8);
+  sh->status = st;
+  if (st)
+    snprintf(sh->msg, sizeof sh->msg, "%s", odeon_last_error());
+  return NULL;
+}
+
+/* A share per this many bytes: below it a helper thread costs more than it
+   saves. */
+#define SHARE_BYTES ((long long)4 << 20)
+
+/* Move a slot's staging data to the destination. Large items are split
+   over helper threads (started and joined here): one thread copying, and
+   faulting in fresh result pages, cannot keep up with a GPU's downloads. */
+static int deliver(odeon__engine *e, const odeon__slot *s) {
+  share sh[ODEON__MAX_HELPERS + 1];
+  long long bytes = item_bytes(e, s);
+  int parts = (int)(bytes / SHARE_BYTES) + 1;
+  if (parts > e->helpers + 1)
+    parts = e->helpers + 1;
+  pthread_t tid[ODEON__MAX_HELPERS];
+  int started = 0;
+  for (int p = 0; p < parts; p++)
+    sh[p] = (share){e, s, p, parts, 0, 0, ""};
+  for (int p = 1; p < parts; p++) {
+    if (pthread_create(&tid[p - 1], NULL, deliver_share, &sh[p]))
+      break; /* fewer helpers: this thread does their shares below */
+    started++;
+  }
+  deliver_share(&sh[0]);
+  for (int p = started + 1; p < parts; p++)
+    deliver_share(&sh[p]);
+  for (int p = 0; p < started; p++)
+    pthread_join(tid[p], NULL);
+  for (int p = 0; p < parts; p++)
+    if (sh[p].status)
+      return odeon__error(sh[p].status, "%s", sh[p].msg);
+  return ODEON_OK;
+}
+
+void *odeon__engine_writeback_main(void *arg) {
+  odeon__engine *e = arg;
+  const odeon__engine_request *req = e->req;
+  pthread_mutex_lock(&e->mu);
+  for (;;) {
+    double deadline = odeon__now() + e->timeout;
+    while (!e->q_len && !e->producer_done && !e->status) {
+      if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && !e->q_len &&
+          !e->producer_done && !e->status) {
+        pthread_mutex_unlock(&e->mu);
+        odeon__error(ODEON_E_TIMEOUT, "no chunk was posted within %g s",
+                     e->timeout);
+        odeon__engine_fail(e, ODEON_E_TIMEOUT, "engine: writeback: ");
+        pthread_mutex_lock(&e->mu);
+      }
+    }
+    if (e->status || !e->q_len)
+      break; /* failed, or the producer is done and the queue is empty */
+    odeon__slot *s = &e->slots[e->queue[e->q_head]];
+    e->q_head = (e->q_head + 1) % ODEON__MAX_SLOTS;
+    e->q_len--;
+    pthread_mutex_unlock(&e->mu);
+
+    int st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
+    if (st) {
+      odeon__engine_fail(
+          e, st,
+          "engine: chunk %lld (runs %lld..%lld), time window %lld: waiting "
+          "for its upload, launch and download: ",
+          s->chunk, s->first, s->first + s->n - 1, s->launch);
+      pthread_mutex_lock(&e->mu);
+      break;
+    }
+    /* A launch that took a large part of the timeout would fail a
+       longer-running sweep one day: keep later chunks to about an eighth
+       of it, measured from queueing the launch to its completion (waiting
+       behind other slots included, which only errs towards smaller
+       chunks). */
+    double took = odeon__now() - s->posted;
+    if (took > 0) {
+      double per_run = took / (double)s->n;
+      double cap = e->timeout / 8 / per_run;
+      pthread_mutex_lock(&e->mu);
+      e->time_cap = cap < 1 ? 1 : cap > 1e18 ? (long long)1e18 : (long long)cap;
+      pthread_mutex_unlock(&e->mu);
+    }
+    long long bytes = item_bytes(e, s);
+    odeon__trace_begin("writeback", s->chunk);
+    st = deliver(e, s);
+    odeon__trace_end("writeback", s->chunk);
+    if (st) {
+      odeon__engine_fail(
+          e, st,
+          "engine: writeback of chunk %lld (runs %lld..%lld), time window "
+          "%lld: ",
+          s->chunk, s->first, s->first + s->n - 1, s->launch);
+      pthread_mutex_lock(&e->mu);
+      break;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->items_done++;
+    if (s->last)
+      e->runs_done += s->n;
+    e->bytes_done += bytes;
+    long long rd = e->runs_done, bd = e->bytes_done;
+    pthread_mutex_unlock(&e->mu);
+    if (req->progress &&
+        req->progress(rd, e->runs, bd, e->bytes_total, req->progress_user)) {
+      odeon__error(ODEON_E_CANCELLED,
+                   "cancelled by the progress callback after %lld of %lld "
+                   "runs",
+                   rd, e->runs);
+      odeon__engine_fail(e, ODEON_E_CANCELLED,
+                         "engine: chunk %lld: ", s->chunk);
+    }
+    pthread_mutex_lock(&e->mu);
+    s->busy = 0;
+    pthread_cond_broadcast(&e->cv);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return NULL;
+}

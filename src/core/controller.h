@@ -127,7 +127,10 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x */
   const double qmx = c->success ? qmax : 10000.0;
   if (eest == 0.0) {
-    q = 1.0 / qmx;
+    /* a zero estimate grows the step by qmax even on the first step: with
+       the first-step bound here ROS3P (zero estimate on linear runs) jumps
+       to dt_max, which the Julia reference does not do */
+    q = 1.0 / qmax;
   } else {
     c->q11 = (odeon_real)odeon_pow((odeon_real)eest, (odeon_real)a->beta1);
     q = (odeon_real)(c->q11 / (odeon_real)odeon_pow((odeon_real)c->qold,

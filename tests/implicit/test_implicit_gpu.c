@@ -294,15 +294,6 @@ static void test_lorenz_equivalence(void **state) {
         if (!adaptive && nh_julia_error(methods[mi], mode, param / 2) > 4 * jul)
           continue;
         double ours = lorenz_error(methods[mi], adaptive, param);
-        /* ROS3P below tol 5e-4: the known deviation caused by the
-         * controller's qmax_first_step (test_implicit_lorenz.c explains) */
-        if (adaptive && strcmp(methods[mi], "ros3p") == 0 && param < 5e-4 &&
-            !(ours <= 2 * jul)) {
-          print_message("  %-20s adaptive %-10g julia %-10.4g ours %-10.4g "
-                        "KNOWN DEVIATION (controller qmax_first_step)\n",
-                        methods[mi], param, jul, ours);
-          continue;
-        }
         compared++;
         print_message("  %-20s %-8s %-10g julia %-10.4g ours %-10.4g %s\n",
                       methods[mi], mode, param, jul, ours,

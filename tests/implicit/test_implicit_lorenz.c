@@ -70,24 +70,6 @@ static double lorenz_error(const char *method, int adaptive, double param,
  * run (argument "full", label slow) goes down to 2^-13 like the reference. */
 static int full_sweep;
 
-/* Known deviations, reported instead of failed (see the final report of
- * issue 7): ROS3P's embedded estimate is degenerate on linear decays (the
- * rho = 0 trajectory: the estimate of the first step is 0 in float32), so
- * core/controller.h's qmax_first_step (OrdinaryDiffEq's newer first-step
- * growth limit of 10000) lets the first step grow to dt_max and the run
- * loses accuracy. The reference was made by an OrdinaryDiffEq without that
- * rule (our error matched Julia's to 3 digits with the growth limited to
- * qmax), so these points measure the controller rule, not the method. */
-static int known_deviation(const char *method, double tol, double ours,
-                           double jul) {
-  if (strcmp(method, "ros3p") != 0 || !(tol < 5e-4) || ours <= 2 * jul)
-    return 0;
-  printf("  %-20s adaptive %-10g julia %-12.4g ours %-12.4g KNOWN "
-         "DEVIATION (controller qmax_first_step, see comment)\n",
-         method, tol, jul, ours);
-  return 1;
-}
-
 static void sweep(const char *method, int adaptive) {
   int compared = 0, failed = 0;
   const int n_fixed = full_sweep ? 13 : 11;
@@ -114,8 +96,6 @@ static void sweep(const char *method, int adaptive) {
     }
     long long newton = 0;
     double ours = lorenz_error(method, adaptive, param, &newton);
-    if (adaptive && known_deviation(method, param, ours, jul))
-      continue;
     printf("  %-20s %-8s %-10g julia %-12.4g ours %-12.4g newton/run %-8.1f "
            "%s\n",
            method, adaptive ? "adaptive" : "fixed", param, jul, ours,

@@ -28,7 +28,7 @@ struct odeon_grid {
   int64_t *sweep_order; /* indices of swept variables, in the order added */
   int64_t n_sweeps;
   int64_t runs;
-  int64_t row_stride; /* product of all sweep lengths */
+  int64_t row_stride;                  /* product of all sweep lengths */
   struct odeon__grid_drivers *drivers; /* driver samples (api/drivers.c) */
 };
 

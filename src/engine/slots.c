@@ -11,12 +11,43 @@
 enum { B_IN, B_STATE, B_OBS, B_SUM, B_STATUS, B_CNT, B_CARRY, B_HIN, B_HOUT };
 _Static_assert(B_HOUT + 1 == ODEON__SLOT_BUFFERS, "slot buffer count");
 
-static void **slot_buffer(odeon__slot *s, int b) {
-  void **p[ODEON__SLOT_BUFFERS] = {
-      &s->d_in,    &s->d_state,       &s->d_obs,
-      &s->d_sum,   &s->d_status,      &s->d_cnt,
-      &s->d_carry, (void **)&s->h_in, (void **)&s->h_out};
+static void *buffer_get(const odeon__slot *s, int b) {
+  void *const p[ODEON__SLOT_BUFFERS] = {s->d_in,    s->d_state,  s->d_obs,
+                                        s->d_sum,   s->d_status, s->d_cnt,
+                                        s->d_carry, s->h_in,     s->h_out};
   return p[b];
+}
+
+static void buffer_set(odeon__slot *s, int b, void *ptr) {
+  switch (b) {
+  case B_IN:
+    s->d_in = ptr;
+    break;
+  case B_STATE:
+    s->d_state = ptr;
+    break;
+  case B_OBS:
+    s->d_obs = ptr;
+    break;
+  case B_SUM:
+    s->d_sum = ptr;
+    break;
+  case B_STATUS:
+    s->d_status = ptr;
+    break;
+  case B_CNT:
+    s->d_cnt = ptr;
+    break;
+  case B_CARRY:
+    s->d_carry = ptr;
+    break;
+  case B_HIN:
+    s->h_in = ptr;
+    break;
+  default:
+    s->h_out = ptr;
+    break;
+  }
 }
 
 /* Slots kept between the solves of one solver (see engine.h): allocating
@@ -42,7 +73,7 @@ static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
     if (s->event)
       ops->event_destroy(be, s->event);
     for (int b = 0; b < ODEON__SLOT_BUFFERS; b++) {
-      void *ptr = *slot_buffer(s, b);
+      void *ptr = buffer_get(s, b);
       if (ptr && b < B_HIN)
         ops->dev_free(be, ptr);
       else if (ptr)
@@ -93,10 +124,11 @@ static int alloc_slots(odeon__engine *e, const size_t sz[ODEON__SLOT_BUFFERS]) {
     odeon__slot *s = &e->slots[i];
     int st = ODEON_OK;
     for (int b = 0; !st && b < ODEON__SLOT_BUFFERS; b++) {
-      void **p = slot_buffer(s, b);
+      void *p = NULL;
       if (sz[b])
-        st = b < B_HIN ? e->ops->dev_alloc(e->be, sz[b], p)
-                       : e->ops->host_alloc(e->be, sz[b], p);
+        st = b < B_HIN ? e->ops->dev_alloc(e->be, sz[b], &p)
+                       : e->ops->host_alloc(e->be, sz[b], &p);
+      buffer_set(s, b, p);
     }
     if (!st)
       st = e->ops->event_create(e->be, &s->event);

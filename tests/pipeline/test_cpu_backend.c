@@ -95,7 +95,9 @@ static void asynchronous_with_deadlines(void **state) {
   assert_ok(o->stream_create(f->be, &s));
   assert_ok(o->event_create(f->be, &ev));
   assert_int_equal(o->event_query(ev), 1); /* never recorded: complete */
-  assert_ok(o->dev_alloc(f->be, 8 * sizeof *st, (void **)&st));
+  void *mem = NULL;
+  assert_ok(o->dev_alloc(f->be, 8 * sizeof *st, &mem));
+  st = mem;
   memset(st, 0, 8 * sizeof *st);
   odeon_kernel_args a = {0};
   a.n = 8;
@@ -170,7 +172,9 @@ static void destroy_busy_stream(void **state) {
   assert_ok(o->stream_create(f->be, &s));
   assert_ok(o->event_create(f->be, &ev));
   unsigned *st;
-  assert_ok(o->dev_alloc(f->be, 64 * sizeof *st, (void **)&st));
+  void *mem = NULL;
+  assert_ok(o->dev_alloc(f->be, 64 * sizeof *st, &mem));
+  st = mem;
   odeon_kernel_args a = {0};
   a.n = 64;
   a.max_steps = 4000000; /* blocks of 4 runs: tens of ms each */

@@ -67,9 +67,9 @@ static int cpu_alloc(odeon__cpu_backend *c, size_t bytes, int device,
                           "the budget (%zu of %zu bytes in use)",
                           bytes, used, c->budget);
   }
-  unsigned char *p = NULL;
+  void *raw = NULL;
   size_t total = (bytes + HDR + HDR - 1) / HDR * HDR;
-  if (posix_memalign((void **)&p, HDR, total)) {
+  if (posix_memalign(&raw, HDR, total)) {
     if (device) {
       pthread_mutex_lock(&c->mu);
       c->used -= bytes;
@@ -80,8 +80,8 @@ static int cpu_alloc(odeon__cpu_backend *c, size_t bytes, int device,
                         "%s memory",
                         bytes, what);
   }
-  memcpy(p, &bytes, sizeof bytes);
-  *ptr = p + HDR;
+  memcpy(raw, &bytes, sizeof bytes);
+  *ptr = (unsigned char *)raw + HDR;
   return ODEON_OK;
 }
 

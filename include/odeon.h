@@ -258,6 +258,18 @@ ODEON_API int odeon_grid_sweep(odeon_grid_t *grid, const char *name,
                                const double *values, int64_t n);
 /* Number of runs the grid describes (>= 1), or a negative status. */
 ODEON_API int64_t odeon_grid_runs(const odeon_grid_t *grid);
+/* Samples of a driver (a named time-dependent input of the model) for the
+ * solves of this grid: samples[k] at time t_first + k*dt, k = 0..n-1
+ * (n >= 2), interpolated by a cubic spline. n_series = 1 shares one series
+ * with every run; n_series = odeon_grid_runs() gives run r the series at
+ * samples + r*n. `ends`: "natural" (NULL), "clamped" (slopes estimated from
+ * the end samples), "not-a-knot" or "periodic" (the last sample must equal
+ * the first; time wraps). The samples are copied. Giving a driver again
+ * replaces it. Every driver of the model needs samples before a solve. */
+ODEON_API int odeon_grid_driver(odeon_grid_t *grid, const char *name,
+                                double t_first, double dt,
+                                const double *samples, int64_t n,
+                                int64_t n_series, const char *ends);
 /* Value of a state or parameter for a run (for checks and tools). */
 ODEON_API int odeon_grid_value(const odeon_grid_t *grid, const char *name,
                                int64_t run, double *value);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/drivers.h"
 #include "engine/engine.h"
 #include "model/model.h"
 #include "util/error.h"
@@ -258,7 +259,20 @@ int odeon_solve(odeon_solver_t *s, const odeon_grid_t *grid,
   req.progress = s->opts.progress;
   req.progress_user = s->opts.progress_user;
   req.cache = &s->engine_cache;
+  void *drivers = NULL;
+  size_t drivers_bytes = 0;
+  long long stride = 0;
+  st = odeon__drivers_build(s->model, grid, s->cfg.real_bytes, &drivers,
+                            &drivers_bytes, &stride);
+  if (st != ODEON_OK) {
+    free(times);
+    return odeon__error_context(st, "odeon_solve: ");
+  }
+  req.drivers = drivers;
+  req.drivers_bytes = drivers_bytes;
+  req.base.driver_stride = stride;
   st = odeon__engine_solve(&req, out);
+  free(drivers);
   free(times);
   return st;
 }

@@ -28,7 +28,8 @@ struct odeon_grid {
   int64_t *sweep_order; /* indices of swept variables, in the order added */
   int64_t n_sweeps;
   int64_t runs;
-  int64_t row_stride; /* product of all sweep lengths */
+  int64_t row_stride;                  /* product of all sweep lengths */
+  struct odeon__grid_drivers *drivers; /* driver samples (api/drivers.c) */
 };
 
 int odeon__grid_create_vars(int64_t n_states, const char *const *state_names,
@@ -85,6 +86,7 @@ void odeon_grid_destroy(odeon_grid_t *g) {
   }
   free(g->vars);
   free(g->sweep_order);
+  odeon__grid_drivers_free(g->drivers);
   free(g);
 }
 
@@ -195,6 +197,15 @@ int odeon_grid_column(odeon_grid_t *g, const char *name, const double *values,
 int odeon_grid_sweep(odeon_grid_t *g, const char *name, const double *values,
                      int64_t n) {
   return add_values(g, name, values, n, SRC_SWEEP, "odeon_grid_sweep");
+}
+
+struct odeon__grid_drivers **odeon__grid_drivers_slot(odeon_grid_t *g) {
+  return &g->drivers;
+}
+
+const struct odeon__grid_drivers *
+odeon__grid_drivers_get(const odeon_grid_t *g) {
+  return g->drivers;
 }
 
 int64_t odeon_grid_runs(const odeon_grid_t *g) {

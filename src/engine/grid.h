@@ -25,4 +25,13 @@ int odeon__grid_fill(const odeon_grid_t *grid, odeon_symbol_kind kind,
                      int64_t index, int64_t first, int64_t n, int real_bytes,
                      void *out);
 
+/* Driver samples attached to the grid (api/drivers.c owns the type): the
+ * slot where odeon_grid_driver keeps them, read access for the solve, and
+ * the free called by odeon_grid_destroy. */
+struct odeon__grid_drivers;
+struct odeon__grid_drivers **odeon__grid_drivers_slot(odeon_grid_t *grid);
+const struct odeon__grid_drivers *
+odeon__grid_drivers_get(const odeon_grid_t *grid);
+void odeon__grid_drivers_free(struct odeon__grid_drivers *d);
+
 #endif

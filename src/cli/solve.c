@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "codegen/spline_host.h"
 #include "io/csv.h"
 
 #define MAX_LIST 256
@@ -30,6 +31,12 @@ typedef struct solve_args {
   int n_sets;
   named_values sweeps[MAX_LIST];
   int n_sweeps;
+  struct {
+    char *name;
+    const char *path;
+  } drivers[MAX_LIST];
+  int n_drivers;
+  const char *spline_ends;
   int quiet;
   int explicit_outputs; /* --outputs was given */
   char *summaries;      /* built from --outputs / --summaries */
@@ -94,6 +101,8 @@ static void free_args(solve_args *a) {
     free_named(&a->sets[i]);
   for (int i = 0; i < a->n_sweeps; i++)
     free_named(&a->sweeps[i]);
+  for (int i = 0; i < a->n_drivers; i++)
+    free(a->drivers[i].name);
   free(a->summaries);
 }
 
@@ -316,6 +325,8 @@ static int parse_args(solve_args *a, int argc, char **argv) {
       {"--set", V_SPECIAL, NULL},
       {"--sweep", V_SPECIAL, NULL},
       {"--inputs", V_STRING, &a->inputs},
+      {"--driver", V_SPECIAL, NULL},
+      {"--spline-ends", V_STRING, &a->spline_ends},
       {"--out", V_STRING, &a->out},
       {"--outputs", V_SPECIAL, NULL},
       {"--save", V_STRING, &o->save},
@@ -424,6 +435,21 @@ static int parse_args(solve_args *a, int argc, char **argv) {
       } else if (strcmp(name, "--sweep") == 0) {
         if (parse_sweep(a, value))
           return -1;
+      } else if (strcmp(name, "--driver") == 0) {
+        if (a->n_drivers == MAX_LIST) {
+          odeon__cli_fail("--driver: more than %d given", MAX_LIST);
+          return -1;
+        }
+        const char *path;
+        if (split_assignment("--driver", value, &a->drivers[a->n_drivers].name,
+                             &path))
+          return -1;
+        a->drivers[a->n_drivers++].path = path;
+        if (!*path) {
+          odeon__cli_fail("--driver %s: expected NAME=FILE.csv",
+                          a->drivers[a->n_drivers - 1].name);
+          return -1;
+        }
       } else if (strcmp(name, "--outputs") == 0) {
         if (parse_outputs(a, value))
           return -1;
@@ -469,6 +495,49 @@ static int progress_line(int64_t runs_done, int64_t runs_total,
   return 0;
 }
 
+/* --driver NAME=FILE.csv: a column t (uniformly spaced) and either one
+ * value column (shared by every run) or one column per run. */
+static int add_driver(odeon_grid_t *grid, const char *name, const char *path,
+                      const char *ends) {
+  odeon__csv_table t;
+  if (odeon__csv_read(path, &t) != ODEON_OK) {
+    odeon__cli_fail("--driver %s: %s", name, odeon_last_error());
+    return -1;
+  }
+  int rc = -1;
+  double t_first, h;
+  char what[300];
+  snprintf(what, sizeof what, "--driver %s (%s)", name, path);
+  if (t.n_cols < 2 || strcmp(t.names[0], "t") != 0) {
+    odeon__cli_fail("%s: expected a header 't,%s' (or t and one column per "
+                    "run)",
+                    what, name);
+    goto out;
+  }
+  if (odeon__spline_uniform(t.cols[0], t.n_rows, &t_first, &h, what) !=
+      ODEON_OK) {
+    odeon__cli_fail("%s", odeon_last_error());
+    goto out;
+  }
+  int64_t ns = t.n_cols - 1, n = t.n_rows;
+  double *samples = malloc((size_t)(ns * n) * sizeof *samples);
+  if (!samples) {
+    odeon__cli_fail("%s: out of memory", what);
+    goto out;
+  }
+  for (int64_t c = 0; c < ns; c++)
+    memcpy(samples + c * n, t.cols[c + 1], (size_t)n * sizeof *samples);
+  if (odeon_grid_driver(grid, name, t_first, h, samples, n, ns, ends) !=
+      ODEON_OK)
+    odeon__cli_fail("%s: %s", what, odeon_last_error());
+  else
+    rc = 0;
+  free(samples);
+out:
+  odeon__csv_free(&t);
+  return rc;
+}
+
 static int build_grid(const solve_args *a, const odeon_model_t *model,
                       odeon_grid_t **out) {
   odeon_grid_t *grid = NULL;
@@ -505,6 +574,12 @@ static int build_grid(const solve_args *a, const odeon_model_t *model,
     if (odeon_grid_sweep(grid, a->sweeps[i].name, a->sweeps[i].values,
                          a->sweeps[i].n) != ODEON_OK) {
       odeon__cli_fail("--sweep %s: %s", a->sweeps[i].name, odeon_last_error());
+      odeon_grid_destroy(grid);
+      return ODEON_EXIT_USAGE;
+    }
+  for (int i = 0; i < a->n_drivers; i++)
+    if (add_driver(grid, a->drivers[i].name, a->drivers[i].path,
+                   a->spline_ends) != 0) {
       odeon_grid_destroy(grid);
       return ODEON_EXIT_USAGE;
     }

@@ -316,6 +316,42 @@ static void test_other_outputs(void **state) {
   }
 }
 
+static void test_drivers(void **state) {
+  (void)state;
+  char model[300], drv[300], bad[300];
+  write_text("int.ode", "states: x = 0\ndrivers: u\ndx = u\n", model,
+             sizeof model);
+  /* u = 2t sampled every 0.25 on [0, 2]: x(1) = 1 */
+  write_text("u.csv",
+             "t,u\n0,0\n0.25,0.5\n0.5,1\n0.75,1.5\n1,2\n1.25,2.5\n"
+             "1.5,3\n1.75,3.5\n2,4\n",
+             drv, sizeof drv);
+  program_result r =
+      odeon("solve", model, "--backend", "cpu", "--driver", drv, NULL);
+  EXPECT(r, 2, "--driver: expected NAME=VALUE");
+  char arg[400];
+  snprintf(arg, sizeof arg, "u=%s", drv);
+  r = odeon("solve", model, "--backend", "cpu", "--driver", arg,
+            "--spline-ends", "not-a-knot", "--quiet", NULL);
+  if (r.exit_code != 0)
+    print_error("stderr: %s\n", r.err);
+  assert_int_equal(r.exit_code, 0);
+  char *last = strstr(r.out, "\n0,1,");
+  assert_non_null(last);
+  assert_true(fabs(strtod(last + 5, NULL) - 1.0) < 1e-6);
+  program_result_free(&r);
+  r = odeon("solve", model, "--backend", "cpu", NULL);
+  EXPECT(r, 2, "driver 'u' has no samples");
+  write_text("bad.csv", "t,u\n0,0\n0.25,1\n0.7,2\n", bad, sizeof bad);
+  snprintf(arg, sizeof arg, "u=%s", bad);
+  r = odeon("solve", model, "--backend", "cpu", "--driver", arg, NULL);
+  EXPECT(r, 2, "bad.csv");
+  snprintf(arg, sizeof arg, "u=%s", drv);
+  r = odeon("solve", model, "--backend", "cpu", "--driver", arg,
+            "--spline-ends", "wobbly", NULL);
+  EXPECT(r, 2, "wobbly");
+}
+
 static void test_cuda_without_gpu(void **state) {
   (void)state;
   program_result r = odeon("solve", LORENZ, "--backend", "cuda", NULL);
@@ -334,6 +370,7 @@ int main(void) {
       cmocka_unit_test(test_solve_csv),
       cmocka_unit_test(test_solve_inputs_and_npy),
       cmocka_unit_test(test_other_outputs),
+      cmocka_unit_test(test_drivers),
       cmocka_unit_test(test_cuda_without_gpu),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -11,7 +11,9 @@
  * window_end to the number of summary windows complete at that sample:
  * with r = summarise_every / save_every samples per window (an integer),
  * window w is complete once sample (w + 1) * r is recorded. The final launch
- * has sample_end = n_samples and window_end = n_windows. */
+ * has sample_end = n_samples and window_end = n_windows. The kernel gets
+ * `carry` only when the chunk has several launches, and `counters` only
+ * when they are an output (kernel_args.h: any output may be 0). */
 #ifndef ODEON_ENGINE_ENGINE_H
 #define ODEON_ENGINE_ENGINE_H
 
@@ -50,8 +52,10 @@ typedef struct odeon__engine_request {
   /* ODEON_OUT_* bits: which outputs the result holds. STATUS is always
      computed (odeon_result_run_status needs it). */
   uint32_t outputs;
-  /* Driver spline block shared by all runs (copied to the device once), or
-     NULL; base.driver_stride must be 0. */
+  /* Driver spline data, copied to the device once, or NULL: one block
+     shared by all runs (base.driver_stride 0), or one block of
+     driver_stride reals per run of the grid (each chunk's kernel sees the
+     blocks from its first run on). */
   const void *drivers;
   size_t drivers_bytes;
   const odeon_dest_t *dest; /* NULL = ODEON_DEST_AUTO */

@@ -1,0 +1,284 @@
+/* kernel_report.c - measures, without a GPU, what the generated kernels of
+ * the two GPU benchmarks (bench/gpu_lorenz.c) cost next to the hand-written
+ * floor kernels (bench/peers/): registers, stack frame and spill bytes from
+ * ptxas's report, SASS instructions of the kernel (from the CUBIN's text
+ * section) and NVRTC compile time (best of several), all through odeon's own
+ * NVRTC path with odeon's compile options.
+ *
+ * usage: kernel_report [--arch sm_90] [--reps 3] [--peers DIR] [--dump DIR]
+ *   --dump DIR  also writes each kernel's source (.cu) and CUBIN (.cubin)
+ *               there, for nvdisasm / cuobjdump -sass. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend.h"
+#include "backend/cuda/nvrtc.h"
+#include "codegen/kernel_source.h"
+#include "odeon.h"
+
+#ifndef ODEON_SOURCE_DIR
+#define ODEON_SOURCE_DIR "."
+#endif
+
+static const char lorenz_model[] = "states:      x = 1, y = 0, z = 0\n"
+                                   "parameters:  rho = 21\n"
+                                   "constants:   sigma = 10, beta = 8/3\n"
+                                   "dx = sigma*(y - x)\n"
+                                   "dy = x*(rho - z) - y\n"
+                                   "dz = x*y - beta*z\n";
+
+typedef struct report {
+  long registers, stack, spill_stores, spill_loads;
+  long sass; /* instructions in the kernel's text section, NOP padding too */
+  double best_s;
+} report;
+
+/* The number before `what` in the part of the log about `fn`: ptxas writes
+   "Function properties for FN\n    N bytes stack frame, N bytes spill
+   stores, N bytes spill loads" and "Compiling entry function 'FN'...
+   Used N registers". */
+static long log_number(const char *log, const char *fn, const char *what) {
+  char key[256];
+  snprintf(key, sizeof key, "for %s\n", fn);
+  const char *p = strstr(log, key);
+  if (!p) {
+    snprintf(key, sizeof key, "function '%s'", fn);
+    p = strstr(log, key);
+  }
+  if (!p)
+    return -1;
+  const char *w = strstr(p, what);
+  if (!w)
+    return -1;
+  if (strcmp(what, "Used ") == 0)
+    return strtol(w + 5, NULL, 10);
+  const char *q = w;
+  while (q > p && q[-1] == ' ')
+    q--;
+  while (q > p && q[-1] >= '0' && q[-1] <= '9')
+    q--;
+  return strtol(q, NULL, 10);
+}
+
+/* SASS instructions of `fn`: the size of ELF section ".text.FN" divided by
+   the 16 bytes every instruction takes on sm_70 and later. */
+static long sass_count(const unsigned char *img, size_t size, const char *fn) {
+  if (size < 64 || memcmp(img, "\177ELF", 4) != 0 || img[4] != 2)
+    return -1; /* not a 64-bit ELF */
+  uint64_t shoff;
+  uint16_t shentsize, shnum, shstrndx;
+  memcpy(&shoff, img + 0x28, 8);
+  memcpy(&shentsize, img + 0x3a, 2);
+  memcpy(&shnum, img + 0x3c, 2);
+  memcpy(&shstrndx, img + 0x3e, 2);
+  if (shentsize < 64 || shoff + (uint64_t)shnum * shentsize > size ||
+      shstrndx >= shnum)
+    return -1;
+  const unsigned char *strsh = img + shoff + (uint64_t)shstrndx * shentsize;
+  uint64_t stroff, strsize;
+  memcpy(&stroff, strsh + 0x18, 8);
+  memcpy(&strsize, strsh + 0x20, 8);
+  if (stroff + strsize > size)
+    return -1;
+  char want[256];
+  snprintf(want, sizeof want, ".text.%s", fn);
+  for (uint16_t i = 0; i < shnum; i++) {
+    const unsigned char *sh = img + shoff + (uint64_t)i * shentsize;
+    uint32_t name;
+    uint64_t sz;
+    memcpy(&name, sh, 4);
+    memcpy(&sz, sh + 0x20, 8);
+    if (name < strsize && strcmp((const char *)img + stroff + name, want) == 0)
+      return (long)(sz / 16);
+  }
+  return -1;
+}
+
+static void dump(const char *dir, const char *label, const char *ext,
+                 const void *data, size_t size) {
+  if (!dir)
+    return;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.%s", dir, label, ext);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(data, 1, size, f) != size)
+    fprintf(stderr, "kernel_report: cannot write %s\n", path);
+  if (f)
+    fclose(f);
+}
+
+/* Compile `src` once with ptxas's report and `reps` times without it. */
+static int measure(const char *src, const char *fn, const char *arch, int reps,
+                   const char *dump_dir, const char *label, report *r) {
+  void *cubin = NULL;
+  size_t cubin_size = 0;
+  char *log = NULL;
+  int st = odeon__nvrtc_compile(src, label, arch, 1, &cubin, &cubin_size, &log);
+  if (st) {
+    fprintf(stderr, "kernel_report: %s: %s\n", label, odeon_last_error());
+    free(log);
+    return st;
+  }
+  const char *l = log ? log : "";
+  r->registers = log_number(l, fn, "Used ");
+  r->stack = log_number(l, fn, "bytes stack frame");
+  r->spill_stores = log_number(l, fn, "bytes spill stores");
+  r->spill_loads = log_number(l, fn, "bytes spill loads");
+  r->sass = sass_count(cubin, cubin_size, fn);
+  dump(dump_dir, label, "cu", src, strlen(src));
+  dump(dump_dir, label, "cubin", cubin, cubin_size);
+  if (dump_dir)
+    dump(dump_dir, label, "log", l, strlen(l));
+  free(cubin);
+  free(log);
+  r->best_s = 1e30;
+  for (int i = 0; i < reps; i++) {
+    double t0 = odeon__now();
+    st = odeon__nvrtc_compile(src, label, arch, 0, &cubin, &cubin_size, NULL);
+    double dt = odeon__now() - t0;
+    free(cubin);
+    cubin = NULL;
+    if (st)
+      return st;
+    if (dt < r->best_s)
+      r->best_s = dt;
+  }
+  return ODEON_OK;
+}
+
+/* The generated source for the benchmark's options (bench/gpu_lorenz.c,
+   odeon_kernel_ms): float32, t in [0, 1], start and end saved. */
+static int odeon_source(const char *algorithm, char **text) {
+  odeon_model_t *m = NULL;
+  int st = odeon_model_from_string(lorenz_model, "lorenz", &m);
+  if (st)
+    return st;
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.algorithm = algorithm;
+  o.precision = ODEON_FLOAT32;
+  o.duration = 1.0;
+  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
+  if (strcmp(algorithm, "tsit5") == 0) {
+    o.atol = o.rtol = 1e-8;
+    o.dt = 0.01;
+  } else {
+    o.dt = 1e-3;
+  }
+  odeon__kernel_config cfg;
+  st = odeon__kernel_config_init(m, &o, &cfg);
+  if (!st)
+    st = odeon__kernel_source(m, &cfg, ODEON__LANG_CUDA, text);
+  odeon__kernel_config_free(&cfg);
+  odeon_model_destroy(m);
+  return st;
+}
+
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long len = ftell(f);
+    if (len >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+      buf = malloc((size_t)len + 1);
+      if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+      } else if (buf) {
+        buf[len] = '\0';
+      }
+    }
+  }
+  fclose(f);
+  return buf;
+}
+
+static void print_row(const char *label, const report *r) {
+  printf("| %-26s | %9ld | %11ld | %13ld/%-4ld | %16ld | %10.3f |\n", label,
+         r->registers, r->stack, r->spill_stores, r->spill_loads, r->sass,
+         r->best_s);
+}
+
+int main(int argc, char **argv) {
+  const char *arch = "sm_90", *peers = ODEON_SOURCE_DIR "/bench/peers",
+             *dump_dir = NULL;
+  int reps = 3;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc)
+      arch = argv[++i];
+    else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+      reps = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--peers") == 0 && i + 1 < argc)
+      peers = argv[++i];
+    else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
+      dump_dir = argv[++i];
+    else {
+      fprintf(stderr, "usage: kernel_report [--arch sm_90] [--reps 3] "
+                      "[--peers DIR] [--dump DIR]\n");
+      return 2;
+    }
+  }
+  if (reps < 1)
+    reps = 1;
+  if (odeon__nvrtc_available() != ODEON_OK) {
+    fprintf(stderr, "kernel_report: %s\n", odeon_last_error());
+    return 1;
+  }
+  struct {
+    const char *label, *fn, *algorithm, *peer;
+  } cases[] = {
+      {"odeon classical-rk4 f32", "odeon_kernel_cuda", "classical-rk4", NULL},
+      {"floor lorenz_rk4.cu", "lorenz_rk4_floor", NULL, "lorenz_rk4.cu"},
+      {"odeon tsit5 f32 1e-8", "odeon_kernel_cuda", "tsit5", NULL},
+      {"floor lorenz_tsit5.cu", "lorenz_tsit5_floor", NULL, "lorenz_tsit5.cu"},
+  };
+  const int n_cases = (int)(sizeof cases / sizeof cases[0]);
+  report rep[4];
+  int failed = 0;
+  for (int c = 0; c < n_cases; c++) {
+    char *src = NULL;
+    if (cases[c].algorithm) {
+      if (odeon_source(cases[c].algorithm, &src)) {
+        fprintf(stderr, "kernel_report: %s: %s\n", cases[c].label,
+                odeon_last_error());
+        failed = 1;
+        continue;
+      }
+    } else {
+      char path[1024];
+      snprintf(path, sizeof path, "%s/%s", peers, cases[c].peer);
+      if (!(src = read_text(path))) {
+        fprintf(stderr, "kernel_report: cannot read %s\n", path);
+        failed = 1;
+        continue;
+      }
+    }
+    char label[64];
+    snprintf(label, sizeof label, "%s_%s",
+             cases[c].algorithm ? cases[c].algorithm : "floor",
+             cases[c].algorithm ? "odeon" : cases[c].peer);
+    for (char *p = label; *p; p++)
+      if (*p == '.' || *p == '-')
+        *p = '_';
+    if (measure(src, cases[c].fn, arch, reps, dump_dir, label, &rep[c]))
+      failed = 1;
+    free(src);
+  }
+  if (failed)
+    return 1;
+  printf("NVRTC %d (%s), %s, compile options: %s; compile time best of %d\n\n",
+         odeon__nvrtc_version(), odeon__nvrtc_path(), arch,
+         odeon__nvrtc_options_string(), reps);
+  printf("| %-26s | %9s | %11s | %18s | %16s | %10s |\n", "kernel", "registers",
+         "stack bytes", "spill st/ld bytes", "SASS instructions", "compile s");
+  printf("|%s|%s|%s|%s|%s|%s|\n", "----------------------------", "-----------",
+         "-------------", "--------------------", "------------------",
+         "------------");
+  for (int c = 0; c < n_cases; c++)
+    print_row(cases[c].label, &rep[c]);
+  return 0;
+}

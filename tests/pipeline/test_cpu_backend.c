@@ -222,6 +222,17 @@ static void compile_errors(void **state) {
   assert_status(f->be->ops->module_load(f->be, &noentry, f->cache, &m),
                 ODEON_E_COMPILE);
   assert_error_contains("lacks odeon_kernel_cpu");
+  /* a compiler that is not there ($CC wins over the configured one; the
+     source is new, so no cached object hides the missing compiler) */
+  char fresh[1024];
+  snprintf(fresh, sizeof fresh, "%s\nconst int no_cc_%ld = 1;\n", slow_src,
+           (long)getpid());
+  odeon__module_source nocc = {fresh, "no-compiler", 8};
+  setenv("CC", "/nonexistent/odeon-test-cc", 1);
+  int st = f->be->ops->module_load(f->be, &nocc, f->cache, &m);
+  unsetenv("CC");
+  assert_status(st, ODEON_E_COMPILE);
+  assert_error_contains("cannot run the C compiler");
   odeon__module_source wrong = {slow_src, "wrong-precision", 4};
   assert_status(f->be->ops->module_load(f->be, &wrong, f->cache, &m),
                 ODEON_E_COMPILE);

@@ -42,6 +42,10 @@ static void emit_config(odeon__strbuf *b, const odeon__kernel_config *c) {
     odeon__strbuf_append(b, "0");
   odeon__strbuf_printf(b, "}\n#define ODEON_OBS_ON %d\n",
                        c->n_obs_saved > 0 ? 1 : 0);
+  /* only the start and the end saved: every sample is a hard stop of the
+   * steps, and the kernel drops interpolation and its state (loop.h) */
+  odeon__strbuf_printf(b, "#define ODEON_SAVE_ENDS %d\n",
+                       c->save_every > 0 ? 0 : 1);
   int sum_on = (c->outputs & ODEON_OUT_SUMMARIES) && c->n_summary_rows > 0;
   odeon__strbuf_printf(b, "#define ODEON_SUM_ON %d\n", sum_on);
   if (sum_on) {

@@ -65,18 +65,29 @@ ODEON_HD static inline void odeon_ctrl_save(const odeon_ctrl *c, double *carry,
     carry[4 * stride] = -c->dtacc;
 }
 
+/* Reads back only the fields the compiled controller changes (success is
+ * changed by every one): the others keep their initial values in the
+ * carry, so reading them would only keep them live in GPU registers. */
 ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
                                             long long stride) {
+  odeon_ctrl_init(c);
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI ||                                 \
+    ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
   c->qold = carry[0];
+#endif
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
   c->q11 = carry[stride];
+#endif
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PID
   c->e1 = carry[2 * stride];
   c->e2 = carry[3 * stride];
-  c->dtacc = carry[4 * stride];
+#endif
+  const double dtacc = carry[4 * stride];
+  c->success = dtacc < 0 ? 0 : 1;
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
+  c->dtacc = dtacc < 0 ? -dtacc : dtacc;
   c->erracc = carry[5 * stride];
-  c->success = c->dtacc < 0 ? 0 : 1;
-  c->safety_scale = 1.0;
-  if (c->dtacc < 0)
-    c->dtacc = -c->dtacc;
+#endif
 }
 
 ODEON_HD static inline double odeon_clamp(double x, double lo, double hi) {

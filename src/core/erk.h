@@ -24,8 +24,15 @@
 #define ODEON_METHOD_ADAPTIVE (ODEON_ERK_ERR != ODEON_ERK_ERR_NONE)
 #define ODEON_METHOD_DENSE (ODEON_ERK_DENSE_KIND != ODEON_ERK_DENSE_NONE)
 
-/* Stage derivatives the dense output reads from the last step. */
-#if ODEON_ERK_DENSE_KIND == ODEON_ERK_DENSE_HERMITE
+/* The family counts only right-hand sides (and the loop its steps): no
+ * Jacobians, factorisations or Newton iterations (loop.h). */
+#define ODEON_STEP_COUNTERS 3
+
+/* Stage derivatives the dense output reads from the last step; none where
+ * the loop never interpolates (only the start and the end saved). */
+#if defined(ODEON_SAVE_ENDS) && ODEON_SAVE_ENDS
+#define ODEON_ERK_DENSE_STAGES 0
+#elif ODEON_ERK_DENSE_KIND == ODEON_ERK_DENSE_HERMITE
 #define ODEON_ERK_DENSE_STAGES 1 /* f at the start of the step */
 #elif ODEON_ERK_DENSE_KIND == ODEON_ERK_DENSE_NONE
 #define ODEON_ERK_DENSE_STAGES 0
@@ -39,14 +46,32 @@ typedef struct odeon_step_ws {
   odeon_real k[ODEON_ERK_STAGES][ODEON_N]; /* stage derivatives */
   odeon_real f0[ODEON_N];   /* f(t, y) at the current state (next k[0]) */
   odeon_real fnew[ODEON_N]; /* f(t + h, y_new) of the last attempt */
-  int have_f0;              /* f0 is valid */
   int have_fnew;            /* fnew was computed by the last attempt */
 } odeon_step_ws;
+
+/* Non-zero if w[j] is the first non-zero weight of the row w: a sum of
+ * weighted stages starts from that term rather than from 0 + term, which
+ * the compiler may not fold (0 + -0 is +0) and which costs an instruction
+ * per state and stage on the GPU. The value is the same. With the tables
+ * constant and the loops unrolled, this folds away at compile time. */
+ODEON_HD static inline int odeon_erk_first_nz(const double *w, int j) {
+  for (int i = 0; i < j; i++)
+    if (w[i] != 0.0)
+      return 0;
+  return 1;
+}
+
+/* Non-zero if the row w[0..len) has exactly one non-zero weight. */
+ODEON_HD static inline int odeon_erk_single_nz(const double *w, int len) {
+  int nz = 0;
+  for (int i = 0; i < len; i++)
+    nz += w[i] != 0.0;
+  return nz == 1;
+}
 
 ODEON_HD static inline void odeon_step_start(odeon_step_ws *ws, odeon_ctx *cx,
                                              double t, const odeon_real *y) {
   odeon_rhs(cx, t, y, ws->f0);
-  ws->have_f0 = 1;
   ws->have_fnew = 0;
 }
 
@@ -55,20 +80,33 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
                const odeon_real *y, odeon_real *y_new, odeon_real *eest) {
   const odeon_real hr = (odeon_real)h;
   odeon_real tmp[ODEON_N];
-  if (!ws->have_f0) {
-    odeon_rhs(cx, t, y, ws->f0);
-    ws->have_f0 = 1;
-  }
+  /* f0 = f(t, y) is always valid here: set by odeon_step_start, by
+   * odeon_step_accept after every accepted step and by odeon_step_load, so
+   * the hot path checks no flag */
   for (int i = 0; i < ODEON_N; i++)
     ws->k[0][i] = ws->f0[i];
   ODEON_UNROLL
   for (int s = 1; s < ODEON_ERK_STAGES; s++) {
+    if (odeon_erk_single_nz(odeon_erk_a[s], s)) {
+      /* one weight a: y + (h a) k, as OrdinaryDiffEq writes such stages
+       * (RK4's y + (h/2) k1): h a is formed once for all states */
+      int j = 0;
+      while (odeon_erk_a[s][j] == 0.0)
+        j++;
+      const odeon_real ha = hr * (odeon_real)odeon_erk_a[s][j];
+      for (int i = 0; i < ODEON_N; i++)
+        tmp[i] = y[i] + ha * ws->k[j][i];
+      odeon_rhs(cx, t + odeon_erk_c[s] * h, tmp, ws->k[s]);
+      continue;
+    }
     for (int i = 0; i < ODEON_N; i++) {
       odeon_real acc = ODEON_R(0);
       ODEON_UNROLL
       for (int j = 0; j < s; j++)
         if (odeon_erk_a[s][j] != 0.0)
-          acc += (odeon_real)odeon_erk_a[s][j] * ws->k[j][i];
+          acc = odeon_erk_first_nz(odeon_erk_a[s], j)
+                    ? (odeon_real)odeon_erk_a[s][j] * ws->k[j][i]
+                    : acc + (odeon_real)odeon_erk_a[s][j] * ws->k[j][i];
       tmp[i] = y[i] + hr * acc;
     }
     odeon_rhs(cx, t + odeon_erk_c[s] * h, tmp, ws->k[s]);
@@ -78,7 +116,9 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
     ODEON_UNROLL
     for (int j = 0; j < ODEON_ERK_STAGES; j++)
       if (odeon_erk_b[j] != 0.0)
-        acc += (odeon_real)odeon_erk_b[j] * ws->k[j][i];
+        acc = odeon_erk_first_nz(odeon_erk_b, j)
+                  ? (odeon_real)odeon_erk_b[j] * ws->k[j][i]
+                  : acc + (odeon_real)odeon_erk_b[j] * ws->k[j][i];
     y_new[i] = y[i] + hr * acc;
   }
   ws->have_fnew = 0;
@@ -94,7 +134,9 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
     ODEON_UNROLL
     for (int j = 0; j < ODEON_ERK_STAGES; j++)
       if (odeon_erk_e[j] != 0.0)
-        acc += (odeon_real)odeon_erk_e[j] * ws->k[j][i];
+        acc = odeon_erk_first_nz(odeon_erk_e, j)
+                  ? (odeon_real)odeon_erk_e[j] * ws->k[j][i]
+                  : acc + (odeon_real)odeon_erk_e[j] * ws->k[j][i];
     tmp[i] = hr * acc;
   }
   *eest = odeon_err_norm(cx, tmp, y, y_new);
@@ -170,7 +212,6 @@ ODEON_HD static inline void odeon_step_accept(odeon_step_ws *ws, odeon_ctx *cx,
     odeon_rhs(cx, t_new, y_new, ws->fnew);
   for (int i = 0; i < ODEON_N; i++)
     ws->f0[i] = ws->fnew[i];
-  ws->have_f0 = 1;
   ws->have_fnew = 0;
 }
 
@@ -246,7 +287,7 @@ ODEON_HD static inline void odeon_step_save(const odeon_step_ws *ws,
   for (int s = 0; s < ODEON_ERK_DENSE_STAGES; s++)
     for (int i = 0; i < ODEON_N; i++)
       carry[(long long)(r++) * stride] = (double)ws->k[s][i];
-  carry[(long long)r * stride] = (double)ws->have_f0;
+  carry[(long long)r * stride] = 1.0; /* f0 valid (always, see step_try) */
 }
 
 ODEON_HD static inline void
@@ -258,7 +299,6 @@ odeon_step_load(odeon_step_ws *ws, const double *carry, long long stride) {
   for (int s = 0; s < ODEON_ERK_DENSE_STAGES; s++)
     for (int i = 0; i < ODEON_N; i++)
       ws->k[s][i] = (odeon_real)carry[(long long)(r++) * stride];
-  ws->have_f0 = carry[(long long)r * stride] != 0.0;
   ws->have_fnew = 0;
 }
 

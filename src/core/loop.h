@@ -9,6 +9,10 @@
  *   ODEON_OBS_ON                      1: observables are written per sample
  *   ODEON_SUM_ON                      1: summaries (summary.h macros)
  *   ODEON_CONTROLLER                  controller.h ids
+ *   ODEON_SAVE_ENDS                   1: only the start and the end are
+ *                                     saved (save_every 0), so every
+ *                                     sample is a hard stop of the steps
+ *                                     and nothing is interpolated
  *
  * Carry layout ([row][run] doubles, rows below, in order):
  *   t, h, status, n_samples_done, step valid, t_prev, h_prev,
@@ -31,6 +35,23 @@
 #endif
 #ifndef ODEON_SUM_ON
 #define ODEON_SUM_ON 0
+#endif
+
+#ifndef ODEON_SAVE_ENDS
+#define ODEON_SAVE_ENDS 0
+#endif
+/* The loop interpolates samples inside steps only where the method can and
+ * a sample can fall inside a step; otherwise the steps stop on the samples
+ * and the last step's data (y_prev, t_prev, h_prev) need not be kept. */
+#define ODEON_LOOP_DENSE (ODEON_METHOD_DENSE && !ODEON_SAVE_ENDS)
+/* The loop asks for error estimates and runs the controller. */
+#define ODEON_LOOP_ADAPTIVE                                                    \
+  (ODEON_METHOD_ADAPTIVE && ODEON_CONTROLLER != ODEON_CONTROLLER_FIXED)
+/* Counters the family may raise (the first ones of odeon_counter_index);
+ * the others stay 0, so they are neither carried in registers nor
+ * reloaded from the carry. */
+#ifndef ODEON_STEP_COUNTERS
+#define ODEON_STEP_COUNTERS ODEON_N_COUNTERS
 #endif
 
 #define ODEON_N_OBS_SAVED (ODEON_OBS_ON ? ODEON_SYS_N_OBSERVABLES : 0)
@@ -58,10 +79,14 @@ enum odeon_carry_row {
 
 /* Everything the loop keeps for one run. */
 typedef struct odeon_run_state {
-  double t, h, t_prev, h_prev;
-  int have_step;
+  double t, h;
   long long k; /* next sample to emit */
-  odeon_real y[ODEON_N], y_prev[ODEON_N];
+  odeon_real y[ODEON_N];
+#if ODEON_LOOP_DENSE
+  double t_prev, h_prev; /* the last accepted step, for interpolation */
+  int have_step;
+  odeon_real y_prev[ODEON_N];
+#endif
   odeon_ctrl ctl;
   odeon_step_ws ws;
 #if ODEON_SUM_ON
@@ -86,15 +111,26 @@ ODEON_HD static inline void odeon_carry_save(const odeon_kernel_args *a,
   c[ODEON_CR_H * n] = st->h;
   c[ODEON_CR_STATUS * n] = (double)cx->status;
   c[ODEON_CR_SAMPLES * n] = (double)st->k;
+  for (int j = 0; j < ODEON_N_COUNTERS; j++)
+    c[(ODEON_CR_COUNTERS + j) * n] = (double)cx->cnt[j];
+#if ODEON_LOOP_DENSE
   c[ODEON_CR_HAVE_STEP * n] = (double)st->have_step;
   c[ODEON_CR_T_PREV * n] = st->t_prev;
   c[ODEON_CR_H_PREV * n] = st->h_prev;
-  for (int j = 0; j < ODEON_N_COUNTERS; j++)
-    c[(ODEON_CR_COUNTERS + j) * n] = (double)cx->cnt[j];
   for (int i = 0; i < ODEON_N; i++) {
     c[(ODEON_CR_Y + i) * n] = (double)st->y[i];
     c[(ODEON_CR_Y_PREV + i) * n] = (double)st->y_prev[i];
   }
+#else
+  /* no interpolation: the last step is not part of the state */
+  c[ODEON_CR_HAVE_STEP * n] = 0.0;
+  c[ODEON_CR_T_PREV * n] = st->t;
+  c[ODEON_CR_H_PREV * n] = 0.0;
+  for (int i = 0; i < ODEON_N; i++) {
+    c[(ODEON_CR_Y + i) * n] = (double)st->y[i];
+    c[(ODEON_CR_Y_PREV + i) * n] = (double)st->y[i];
+  }
+#endif
   odeon_ctrl_save(&st->ctl, c + ODEON_CR_CTRL * n, n);
   odeon_step_save(&st->ws, c + ODEON_CR_STEP * n, n);
 #if ODEON_SUM_ON
@@ -113,16 +149,24 @@ ODEON_HD static inline void odeon_carry_load(const odeon_kernel_args *a,
   st->h = c[ODEON_CR_H * n];
   cx->status = (unsigned int)c[ODEON_CR_STATUS * n];
   st->k = (long long)c[ODEON_CR_SAMPLES * n];
+  for (int j = 0; j < ODEON_STEP_COUNTERS; j++)
+    cx->cnt[j] = (long long)c[(ODEON_CR_COUNTERS + j) * n];
+  for (int i = 0; i < ODEON_N; i++)
+    st->y[i] = (odeon_real)c[(ODEON_CR_Y + i) * n];
+#if ODEON_LOOP_DENSE
   st->have_step = c[ODEON_CR_HAVE_STEP * n] != 0.0;
   st->t_prev = c[ODEON_CR_T_PREV * n];
   st->h_prev = c[ODEON_CR_H_PREV * n];
-  for (int j = 0; j < ODEON_N_COUNTERS; j++)
-    cx->cnt[j] = (long long)c[(ODEON_CR_COUNTERS + j) * n];
-  for (int i = 0; i < ODEON_N; i++) {
-    st->y[i] = (odeon_real)c[(ODEON_CR_Y + i) * n];
+  for (int i = 0; i < ODEON_N; i++)
     st->y_prev[i] = (odeon_real)c[(ODEON_CR_Y_PREV + i) * n];
-  }
+#endif
+#if ODEON_LOOP_ADAPTIVE
   odeon_ctrl_load(&st->ctl, c + ODEON_CR_CTRL * n, n);
+#else
+  /* a loop without a controller never changes it: the carry holds the
+   * initial state, so it need not be read (nor kept in registers) */
+  odeon_ctrl_init(&st->ctl);
+#endif
   odeon_step_load(&st->ws, c + ODEON_CR_STEP * n, n);
 #if ODEON_SUM_ON
   for (int v = 0; v < ODEON_SUM_NVARS; v++)
@@ -200,7 +244,13 @@ ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
 #endif
 }
 
-/* Integrate run r of the chunk over this launch's samples. */
+/* Integrate run r of the chunk over this launch's samples.
+ *
+ * The step loop is the kernel's hot path: what does not change between
+ * steps (the next save time, the stop targets) is computed once per sample
+ * rather than per step, and configuration the generated source knows
+ * (ODEON_LOOP_DENSE, ODEON_LOOP_ADAPTIVE, drivers) removes unused paths at
+ * compile time, so that the GPU keeps few values live in registers. */
 ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   const long long n = a->n;
   odeon_ctx cx;
@@ -215,12 +265,10 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   cx.atol = (odeon_real)a->atol;
   cx.rtol = (odeon_real)a->rtol;
   cx.status = 0u;
-  cx.adaptive =
-      ODEON_METHOD_ADAPTIVE && ODEON_CONTROLLER != ODEON_CONTROLLER_FIXED;
+  cx.adaptive = ODEON_LOOP_ADAPTIVE;
   for (int j = 0; j < ODEON_N_COUNTERS; j++)
     cx.cnt[j] = 0;
 
-  const int adaptive = cx.adaptive;
   const double t_rec = a->t0 + a->settle;
   const long long n_samples = a->n_samples;
   double t_end = t_rec + a->duration;
@@ -232,21 +280,23 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   }
 
   if (!a->resume) {
-    for (int i = 0; i < ODEON_N; i++) {
+    for (int i = 0; i < ODEON_N; i++)
       st.y[i] = ((const odeon_real *)a->y0)[(long long)i * n + r];
-      st.y_prev[i] = st.y[i];
-    }
     st.t = a->t0;
+#if ODEON_LOOP_DENSE
+    for (int i = 0; i < ODEON_N; i++)
+      st.y_prev[i] = st.y[i];
     st.t_prev = a->t0;
     st.h_prev = 0.0;
     st.have_step = 0;
+#endif
     st.k = 0;
     odeon_ctrl_init(&st.ctl);
 #if ODEON_SUM_ON
     odeon_sum_init(&st.sum);
 #endif
     odeon_step_start(&st.ws, &cx, st.t, st.y);
-    if (adaptive && !(a->dt > 0.0)) {
+    if (ODEON_LOOP_ADAPTIVE && !(a->dt > 0.0)) {
 #if ODEON_METHOD_FAMILY == 1
       st.h =
           odeon_initial_dt(&cx, st.t, st.y, st.ws.f0, t_end - st.t, a->dt_max);
@@ -267,58 +317,70 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     st.k = a->sample_begin;
   }
 
-  odeon_real y_new[ODEON_N], xs[ODEON_N];
-  (void)xs;
+  odeon_real y_new[ODEON_N];
+#if ODEON_LOOP_DENSE
+  odeon_real xs[ODEON_N];
+#endif
   const long long k_stop =
       a->sample_end < n_samples ? a->sample_end : n_samples;
+  const long long max_steps = a->max_steps;
+  /* the time of sample st.k, the next one to write (while st.k < k_stop) */
+  double ts =
+      odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+  /* The end of the current step sequence: the end of settling, of the
+   * solve, and without interpolation the next save time. It changes only
+   * when a step lands on it (or a sample is written), so it is computed
+   * then (at_stop) and not on every step. Between stops t < target, so
+   * neither the end of the solve nor a new sample can be reached. */
+  double target = t_end;
+  int at_stop = 1;
   while (!cx.status) {
     /* 1. every sample the current step reaches */
-    while (st.k < k_stop) {
-      const double ts =
-          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
-      if (ts > st.t)
-        break;
-#if ODEON_METHOD_DENSE
-      /* Copy values rather than pick a pointer (st.y or xs): a pointer
-         chosen at run time forces both arrays, and the whole run state,
-         into GPU local memory. */
-      if (ts < st.t && st.have_step && st.h_prev > 0.0) {
-        odeon_step_dense(&st.ws, (ts - st.t_prev) / st.h_prev, st.h_prev,
-                         st.y_prev, st.y, xs);
-      } else {
-        for (int i = 0; i < ODEON_N; i++)
-          xs[i] = st.y[i];
-      }
-      odeon_emit(a, r, &st, &cx, st.k, ts, xs, 0);
+    if (ts <= st.t) {
+      at_stop = 1;
+      while (st.k < k_stop && ts <= st.t) {
+#if ODEON_LOOP_DENSE
+        /* Copy values rather than pick a pointer (st.y or xs): a pointer
+           chosen at run time forces both arrays, and the whole run state,
+           into GPU local memory. */
+        if (ts < st.t && st.have_step && st.h_prev > 0.0) {
+          odeon_step_dense(&st.ws, (ts - st.t_prev) / st.h_prev, st.h_prev,
+                           st.y_prev, st.y, xs);
+        } else {
+          for (int i = 0; i < ODEON_N; i++)
+            xs[i] = st.y[i];
+        }
+        odeon_emit(a, r, &st, &cx, st.k, ts, xs, 0);
 #else
-      odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 0);
+        odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 0);
 #endif
-      st.k++;
+        st.k++;
+        ts = odeon_sample_time(a->t0, a->settle, a->duration, a->save_every,
+                               st.k);
+      }
     }
-    if (st.k >= k_stop || st.t >= t_end)
-      break;
-
-    /* 2. the step: hard stops at the end of settling and of the solve;
-     * without dense output also at the next save time */
-    double target = t_end;
-    if (st.t < t_rec)
-      target = t_rec;
-#if !ODEON_METHOD_DENSE
-    {
-      const double ts =
-          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+    if (at_stop) {
+      if (st.k >= k_stop || st.t >= t_end)
+        break;
+      /* 2. hard stops at the end of settling and of the solve; without
+       * interpolation also at the next save time */
+      target = t_end;
+      if (st.t < t_rec)
+        target = t_rec;
+#if !ODEON_LOOP_DENSE
       if (ts < target)
         target = ts;
-    }
 #endif
+      at_stop = 0;
+    }
     double hs = st.h;
+    const double t_try = st.t + hs;
     int trunc = 0;
-    if (st.t + hs >= target || target - (st.t + hs) < 1e-10 * hs) {
+    if (t_try >= target || target - t_try < 1e-10 * hs) {
       hs = target - st.t;
       trunc = 1;
     }
-    if (cx.cnt[ODEON_CNT_ACCEPTED] + cx.cnt[ODEON_CNT_REJECTED] >=
-        a->max_steps) {
+    if (cx.cnt[ODEON_CNT_ACCEPTED] + cx.cnt[ODEON_CNT_REJECTED] >= max_steps) {
       cx.status |= ODEON_RUN_MAX_STEPS_BIT;
       break;
     }
@@ -335,17 +397,16 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       }
       continue;
     }
-    int accept = 1, nonfinite = 0;
-    double h_next = st.h;
-    if (adaptive) {
+#if ODEON_LOOP_ADAPTIVE
+    {
       const odeon_ctrl saved_ctl = st.ctl;
       const int fin = odeon_all_finite(y_new);
       const double e = fin ? (double)eest : odeon_nan();
-      nonfinite = !fin;
+      double h_next = st.h;
 #ifdef ODEON_STEP_SAFETY_SCALE
       st.ctl.safety_scale = ODEON_STEP_SAFETY_SCALE(&st.ws, a);
 #endif
-      accept = odeon_ctrl_decide(&st.ctl, a, e, hs, &h_next);
+      const int accept = odeon_ctrl_decide(&st.ctl, a, e, hs, &h_next);
       if (accept && trunc && hs < st.h) {
         /* a step shortened to land on a stop keeps the controller as it
          * was, so stops do not disturb the step sequence */
@@ -354,49 +415,64 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       }
       if (h_next > a->dt_max)
         h_next = a->dt_max;
-    }
-    if (!accept) {
-      cx.cnt[ODEON_CNT_REJECTED]++;
-      st.h = h_next;
-      if (st.h < a->dt_min) {
-        /* a blow-up shows as a run of rejections of non-finite states */
-        cx.status |=
-            ODEON_RUN_DT_MIN_BIT | (nonfinite ? ODEON_RUN_NONFINITE_BIT : 0u);
+      if (!accept) {
+        cx.cnt[ODEON_CNT_REJECTED]++;
+        st.h = h_next;
+        if (st.h < a->dt_min) {
+          /* a blow-up shows as a run of rejections of non-finite states */
+          cx.status |=
+              ODEON_RUN_DT_MIN_BIT | (fin ? 0u : ODEON_RUN_NONFINITE_BIT);
+          break;
+        }
+        continue;
+      }
+      cx.cnt[ODEON_CNT_ACCEPTED]++;
+      if (!fin) {
+        cx.status |= ODEON_RUN_NONFINITE_BIT;
         break;
       }
-      continue;
+      st.h = h_next;
     }
+#else
+    (void)eest;
     cx.cnt[ODEON_CNT_ACCEPTED]++;
     if (!odeon_all_finite(y_new)) {
       cx.status |= ODEON_RUN_NONFINITE_BIT;
       break;
     }
-    odeon_step_accept(&st.ws, &cx, trunc ? target : st.t + hs, y_new);
+#endif
+    /* not truncated: hs is st.h as it was when t_try was formed */
+    const double t_new = trunc ? target : t_try;
+    at_stop = trunc;
+    odeon_step_accept(&st.ws, &cx, t_new, y_new);
+#if ODEON_LOOP_DENSE
     st.t_prev = st.t;
     st.h_prev = hs;
     st.have_step = 1;
-    for (int i = 0; i < ODEON_N; i++) {
+    for (int i = 0; i < ODEON_N; i++)
       st.y_prev[i] = st.y[i];
+#endif
+    for (int i = 0; i < ODEON_N; i++)
       st.y[i] = y_new[i];
+    st.t = t_new;
+#if ODEON_LOOP_ADAPTIVE
+    if (st.h < a->dt_min) {
+      cx.status |= ODEON_RUN_DT_MIN_BIT;
+      break;
     }
-    st.t = trunc ? target : st.t + hs;
-    if (adaptive) {
-      st.h = h_next;
-      if (st.h < a->dt_min) {
-        cx.status |= ODEON_RUN_DT_MIN_BIT;
-        break;
-      }
-    }
+#endif
+#if ODEON_SYS_N_DRIVERS > 0
     if (cx.status & ODEON_RUN_DRIVER_RANGE_BIT)
       break;
+#endif
   }
 
   /* a stopped run: the samples (and summary windows) it did not reach */
   if (cx.status) {
     while (st.k < k_stop) {
-      const double ts =
+      const double tf =
           odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
-      odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 1);
+      odeon_emit(a, r, &st, &cx, st.k, tf, st.y, 1);
       st.k++;
     }
   }

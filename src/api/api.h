@@ -6,6 +6,7 @@
 #include "backend/backend.h"
 #include "codegen/kernel_source.h"
 #include "codegen/system_user.h"
+#include "engine/multi.h"
 #include "odeon.h"
 
 struct odeon_solver {
@@ -22,6 +23,15 @@ struct odeon_solver {
   odeon__user_system usys; /* models from C function pointers */
   /* the engine's slots, kept between solves (engine.h) */
   struct odeon__engine_cache *engine_cache;
+  /* Several devices (--devices 0,1 | all | cpu:N): device 0 is backend,
+     module and engine_cache above; devices 1..n_devices-1 live in the
+     arrays below (their entry 0 is unused). */
+  int n_devices;
+  odeon__backend *dev_backend[ODEON__MAX_DEVICES];
+  odeon__module *dev_module[ODEON__MAX_DEVICES];
+  struct odeon__engine_cache *dev_cache[ODEON__MAX_DEVICES];
+  char dev_name[ODEON__MAX_DEVICES][16]; /* "cuda:1", "cpu:0" */
+  double dev_weight[ODEON__MAX_DEVICES]; /* share of the runs */
 };
 
 /* Resolve and create the kernel cache directory (see cache_dir.c). */

@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/drivers.h"
+#include "backend/cuda/cuda_backend.h"
 #include "engine/engine.h"
+#include "engine/multi.h"
 #include "model/model.h"
 #include "util/error.h"
 
@@ -62,20 +65,119 @@ static int check_exec_options(const odeon_options_t *o) {
   return ODEON_OK;
 }
 
-/* Parse the CUDA device list ("0", "1", "all"): one device per solver for
- * now; several devices need one solver each. */
-static int parse_device(const char *devices, int *device) {
-  *device = 0;
-  if (!devices || strcmp(devices, "all") == 0)
+/* Release every device: the cached slots first (they belong to their
+   backend), then the module, then the backend. */
+static void release_devices(odeon_solver_t *s) {
+  for (int i = s->n_devices - 1; i >= 1; i--) {
+    odeon__engine_cache_destroy(s->dev_cache[i]);
+    if (s->dev_module[i])
+      s->dev_backend[i]->ops->module_unload(s->dev_backend[i],
+                                            s->dev_module[i]);
+    if (s->dev_backend[i])
+      s->dev_backend[i]->ops->destroy(s->dev_backend[i]);
+    s->dev_cache[i] = NULL;
+    s->dev_module[i] = NULL;
+    s->dev_backend[i] = NULL;
+  }
+  odeon__engine_cache_destroy(s->engine_cache);
+  if (s->module)
+    s->backend->ops->module_unload(s->backend, s->module);
+  if (s->backend)
+    s->backend->ops->destroy(s->backend);
+  s->engine_cache = NULL;
+  s->module = NULL;
+  s->backend = NULL;
+  s->n_devices = 0;
+}
+
+/* "cpu:N" (N CPU backends sharing the threads): N in *n, else 0. */
+static int parse_cpu_devices(const char *devices, int *n) {
+  *n = 0;
+  if (!devices || strncmp(devices, "cpu:", 4) != 0)
     return ODEON_OK;
   char *end = NULL;
-  long v = strtol(devices, &end, 10);
-  if (end == devices || *end || v < 0 || v > 1024)
+  long v = strtol(devices + 4, &end, 10);
+  if (end == devices + 4 || *end || v < 1 || v > ODEON__MAX_DEVICES)
     return odeon__error(ODEON_E_INVAL,
-                        "devices: expected a device number or \"all\", got "
-                        "\"%s\"",
-                        devices);
-  *device = (int)v;
+                        "devices: \"cpu:N\" needs N from 1 to %d, got \"%s\"",
+                        ODEON__MAX_DEVICES, devices);
+  *n = (int)v;
+  return ODEON_OK;
+}
+
+/* The syntax of a CUDA device list ("all", "0", "0,1"), checked before any
+   backend is tried, so a bad list is an error on every backend. */
+static int check_device_list(const char *devices) {
+  if (!devices || strcmp(devices, "all") == 0)
+    return ODEON_OK;
+  const char *p = devices;
+  for (;;) {
+    char *end = NULL;
+    long v = strtol(p, &end, 10);
+    if (end == p || *p == '-' || *p == '+' || v > 1023 || (*end && *end != ','))
+      return odeon__error(ODEON_E_INVAL,
+                          "devices: expected \"all\", CUDA device numbers "
+                          "like 0 or 0,1, or cpu:N, got \"%s\"",
+                          devices);
+    if (!*end)
+      return ODEON_OK;
+    p = end + 1;
+  }
+}
+
+/* The CUDA backends of the device list (NULL = device 0 only): device 0
+   in s->backend, the others in s->dev_backend[1..]. */
+static int create_cuda(odeon_solver_t *s, odeon__backend_config *bc) {
+  int ids[ODEON__MAX_DEVICES], n = 1;
+  ids[0] = 0;
+  int st = ODEON_OK;
+  if (s->opts.devices &&
+      (st = odeon__cuda_parse_devices(s->opts.devices, ids, ODEON__MAX_DEVICES,
+                                      &n)) != ODEON_OK)
+    return st;
+  for (int i = 0; i < n; i++) {
+    bc->device = ids[i];
+    odeon__backend *be = NULL;
+    if ((st = odeon__backend_cuda_create(bc, &be)) != ODEON_OK)
+      return n > 1 ? odeon__error_context(st, "device cuda:%d: ", ids[i]) : st;
+    if (i == 0)
+      s->backend = be;
+    else
+      s->dev_backend[i] = be;
+    s->n_devices = i + 1;
+    snprintf(s->dev_name[i], sizeof s->dev_name[i], "cuda:%d", ids[i]);
+    /* runs in proportion to the multiprocessors */
+    int sms = odeon__cuda_device(be)->sm_count;
+    s->dev_weight[i] = sms > 0 ? sms : 1;
+  }
+  return ODEON_OK;
+}
+
+/* n CPU backends, the worker threads split between them. */
+static int create_cpu(odeon_solver_t *s, odeon__backend_config *bc, int n) {
+  int total =
+      bc->threads > 0 ? bc->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (total < 1)
+    total = 1;
+  for (int i = 0; i < n; i++) {
+    odeon__backend_config c = *bc;
+    if (n > 1) {
+      c.threads = total / n + (i < total % n);
+      if (c.threads < 1)
+        c.threads = 1;
+    }
+    odeon__backend *be = NULL;
+    int st = odeon__backend_cpu_create(&c, &be);
+    if (st != ODEON_OK)
+      return n > 1 ? odeon__error_context(st, "device cpu:%d: ", i) : st;
+    if (i == 0)
+      s->backend = be;
+    else
+      s->dev_backend[i] = be;
+    s->n_devices = i + 1;
+    snprintf(s->dev_name[i], sizeof s->dev_name[i], "cpu:%d", i);
+    s->dev_weight[i] = n > 1 ? c.threads : 1;
+  }
   return ODEON_OK;
 }
 
@@ -87,9 +189,17 @@ static int create_backend(odeon_solver_t *s) {
   bc.mem_budget = o->device_memory > 1.0 ? (size_t)o->device_memory : 0;
   bc.timeout = o->timeout > 0 ? o->timeout : 600.0;
   bc.block_size = o->block_size;
-  int st = parse_device(o->devices, &bc.device);
+  int n_cpu = 0;
+  int st = parse_cpu_devices(o->devices, &n_cpu);
+  if (st == ODEON_OK && !n_cpu)
+    st = check_device_list(o->devices);
   if (st != ODEON_OK)
     return st;
+  if (n_cpu && o->backend == ODEON_BACKEND_CUDA)
+    return odeon__error(ODEON_E_INVAL,
+                        "devices %s: CPU devices need the cpu (or auto) "
+                        "backend, not cuda",
+                        o->devices);
   if (odeon__model_is_functions(s->model)) {
     /* host function pointers cannot run on a GPU */
     if (o->backend == ODEON_BACKEND_CUDA)
@@ -98,9 +208,12 @@ static int create_backend(odeon_solver_t *s) {
                           "pointers runs on the CPU backend only");
     snprintf(s->backend_reason, sizeof s->backend_reason,
              "a model from C function pointers runs on the CPU");
+  } else if (n_cpu) {
+    snprintf(s->backend_reason, sizeof s->backend_reason,
+             "devices %s requested", o->devices);
   } else if (o->backend == ODEON_BACKEND_CUDA ||
              o->backend == ODEON_BACKEND_AUTO) {
-    st = odeon__backend_cuda_create(&bc, &s->backend);
+    st = create_cuda(s, &bc);
     if (st == ODEON_OK) {
       s->backend_name = "cuda";
       snprintf(s->backend_reason, sizeof s->backend_reason,
@@ -110,16 +223,41 @@ static int create_backend(odeon_solver_t *s) {
     }
     if (o->backend == ODEON_BACKEND_CUDA)
       return odeon__error_context(st, "backend cuda: ");
+    /* a device list the driver rejects is not a reason to use the CPU */
+    if (st == ODEON_E_INVAL)
+      return st;
+    release_devices(s);
     snprintf(s->backend_reason, sizeof s->backend_reason,
              "no usable CUDA device (%s)", odeon_last_error());
     odeon_clear_error();
   } else {
     snprintf(s->backend_reason, sizeof s->backend_reason, "requested");
   }
-  st = odeon__backend_cpu_create(&bc, &s->backend);
+  st = create_cpu(s, &bc, n_cpu ? n_cpu : 1);
   if (st != ODEON_OK)
     return odeon__error_context(st, "backend cpu: ");
   s->backend_name = "cpu";
+  return ODEON_OK;
+}
+
+/* Compile (or load from the cache) the kernel on every device after the
+   first. */
+static int load_extra_modules(odeon_solver_t *s,
+                              const odeon__module_source *src) {
+  for (int i = 1; i < s->n_devices; i++) {
+    odeon__backend *be = s->dev_backend[i];
+    int st = be->ops->module_load(be, src, s->cache_dir, &s->dev_module[i]);
+    long long info[ODEON_INFO_LEN];
+    if (st == ODEON_OK)
+      st = be->ops->module_info(s->dev_module[i], info);
+    if (st != ODEON_OK)
+      return odeon__error_context(st, "device %s: ", s->dev_name[i]);
+    if (memcmp(info, s->info, sizeof info) != 0)
+      return odeon__error(ODEON_E_INTERNAL,
+                          "device %s: the kernel reports other facts than on "
+                          "device %s",
+                          s->dev_name[i], s->dev_name[0]);
+  }
   return ODEON_OK;
 }
 
@@ -168,11 +306,13 @@ int odeon_solver_create(const odeon_model_t *model, const odeon_options_t *opts,
   odeon__module_source src = {text, "model", s->cfg.real_bytes};
   double t0 = odeon__now();
   st = s->backend->ops->module_load(s->backend, &src, s->cache_dir, &s->module);
+  if (st == ODEON_OK)
+    st = s->backend->ops->module_info(s->module, s->info);
+  if (st == ODEON_OK)
+    st = load_extra_modules(s, &src);
   s->compile_seconds = odeon__now() - t0;
   free(text);
   if (st != ODEON_OK)
-    goto fail;
-  if ((st = s->backend->ops->module_info(s->module, s->info)) != ODEON_OK)
     goto fail;
   if (s->info[ODEON_INFO_ABI] != ODEON_KERNEL_ABI ||
       s->info[ODEON_INFO_REAL_BYTES] != s->cfg.real_bytes) {
@@ -193,12 +333,7 @@ fail:
 void odeon_solver_destroy(odeon_solver_t *s) {
   if (!s)
     return;
-  /* the cached slots belong to the backend: release them first */
-  odeon__engine_cache_destroy(s->engine_cache);
-  if (s->module)
-    s->backend->ops->module_unload(s->backend, s->module);
-  if (s->backend)
-    s->backend->ops->destroy(s->backend);
+  release_devices(s);
   odeon__kernel_config_free(&s->cfg);
   free(s->algorithm);
   free(s->controller);
@@ -271,7 +406,19 @@ int odeon_solve(odeon_solver_t *s, const odeon_grid_t *grid,
   req.drivers = drivers;
   req.drivers_bytes = drivers_bytes;
   req.base.driver_stride = stride;
-  st = odeon__engine_solve(&req, out);
+  if (s->n_devices > 1) {
+    odeon__multi_device dev[ODEON__MAX_DEVICES];
+    for (int i = 0; i < s->n_devices; i++) {
+      dev[i].backend = i ? s->dev_backend[i] : s->backend;
+      dev[i].module = i ? s->dev_module[i] : s->module;
+      dev[i].cache = i ? &s->dev_cache[i] : &s->engine_cache;
+      dev[i].name = s->dev_name[i];
+      dev[i].weight = s->dev_weight[i];
+    }
+    st = odeon__engine_solve_multi(&req, dev, s->n_devices, out);
+  } else {
+    st = odeon__engine_solve(&req, out);
+  }
   free(drivers);
   free(times);
   return st;

@@ -77,6 +77,11 @@ typedef struct odeon__engine_request {
   /* Optional: where the slots are kept between solves (*cache starts NULL;
      the engine takes what fits and stores what it used after a success). */
   odeon__engine_cache **cache;
+  /* Several devices (multi.c): solve only runs [run_begin, run_end) of the
+     grid (both 0 = every run) and write them into the outputs `into`
+     (opened by odeon__engine_outputs_open) instead of a new result. */
+  long long run_begin, run_end;
+  struct odeon__engine_outputs *into;
 } odeon__engine_request;
 
 /* Solve every run of req->grid. On success *out is a new result. On failure
@@ -84,5 +89,22 @@ typedef struct odeon__engine_request {
  * sink is left as PATH.incomplete, and the status's message names the stage
  * and the chunk. */
 int odeon__engine_solve(const odeon__engine_request *req, odeon_result_t **out);
+
+/* The outputs of one solve shared by several engine solves that each write
+ * their own run range (several devices): the result and its sinks (memory,
+ * the caller's buffer or .npy files, written concurrently at disjoint
+ * ranges). With req->into set, odeon__engine_solve writes into them and
+ * leaves *out NULL; it neither closes the sinks nor finishes the result. */
+typedef struct odeon__engine_outputs odeon__engine_outputs;
+/* Declare the result's outputs for every run of req->grid and open their
+   destinations, as odeon__engine_solve would (req as for it, into unset). */
+int odeon__engine_outputs_open(const odeon__engine_request *req,
+                               odeon__engine_outputs **out);
+/* Close the destinations: ok != 0 renames the files into place, finishes the
+   result and hands it to *result; ok == 0 (or a failed close) leaves the
+   files as PATH.incomplete and destroys the result. Frees `o`. Returns the
+   first error of closing (ODEON_OK when ok == 0 and nothing else failed). */
+int odeon__engine_outputs_close(odeon__engine_outputs *o, int ok,
+                                odeon_result_t **result);
 
 #endif

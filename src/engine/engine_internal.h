@@ -36,7 +36,8 @@ typedef struct odeon__engine {
   const odeon__engine_request *req;
   odeon__backend *be;
   const odeon__backend_ops *ops;
-  long long runs;
+  long long runs;               /* of the whole grid (the outputs' run axis) */
+  long long run_begin, run_end; /* the runs this solve computes */
   int rb;
   long long ns, np, nsav, nobs, nsum, ncnt, ncarry;
   int want_state, want_obs, want_sum, want_cnt;
@@ -67,6 +68,17 @@ typedef struct odeon__engine {
   int writeback_started;
   int helpers; /* writeback helper threads a large item may use */
 } odeon__engine;
+
+/* Outputs shared by the engine solves of several devices (engine.h). */
+struct odeon__engine_outputs {
+  odeon_result_t *result;
+  odeon__sink sink[ODEON__OUT_COUNT];
+  long long bytes_total;
+};
+
+/* pipeline.c: check the request and fill the engine's counts, run range and
+   options from it and the kernel info. */
+int odeon__engine_check_request(odeon__engine *e);
 
 /* Record the first error (status + context + this thread's last message)
    and wake every waiter; returns status. Later errors are dropped. */

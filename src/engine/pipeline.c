@@ -110,8 +110,8 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   int st = wait_slot(e, s, index);
   if (st)
     return st;
-  long long n = e->runs - first < e->plan.chunk_runs ? e->runs - first
-                                                     : e->plan.chunk_runs;
+  long long n = e->run_end - first < e->plan.chunk_runs ? e->run_end - first
+                                                        : e->plan.chunk_runs;
   pthread_mutex_lock(&e->mu);
   if (e->time_cap > 0 && n > e->time_cap)
     n = e->time_cap;
@@ -232,7 +232,7 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   return ODEON_OK;
 }
 
-static int check_request(odeon__engine *e) {
+int odeon__engine_check_request(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   if (!req->backend || !req->module || !req->grid)
     return odeon__error(ODEON_E_INVAL,
@@ -294,6 +294,13 @@ static int check_request(odeon__engine *e) {
                         req->chunk_runs, req->window_samples, req->timeout,
                         req->device_budget);
   e->runs = odeon_grid_runs(req->grid);
+  e->run_begin = req->run_begin;
+  e->run_end = req->run_begin || req->run_end ? req->run_end : e->runs;
+  if (e->run_begin < 0 || e->run_begin >= e->run_end || e->run_end > e->runs)
+    return odeon__error(ODEON_E_INVAL,
+                        "engine: run range %lld..%lld is empty or outside "
+                        "the grid's %lld runs",
+                        req->run_begin, req->run_end, e->runs);
   e->want_state = (req->outputs & ODEON_OUT_STATE) && e->nsav > 0;
   e->want_obs = (req->outputs & ODEON_OUT_OBSERVABLES) && e->nobs > 0;
   e->want_sum =
@@ -332,7 +339,7 @@ static int make_plan(odeon__engine *e) {
                         budget, free_b, req->drivers_bytes);
   odeon__plan_input *p = &e->pin;
   size_t rb = (size_t)e->rb;
-  p->runs = e->runs;
+  p->runs = e->run_end - e->run_begin;
   p->n_samples = req->n_samples;
   p->n_windows = req->n_windows;
   double se = req->base.save_every, sw = req->base.summarise_every;
@@ -378,11 +385,17 @@ int odeon__engine_solve(const odeon__engine_request *req,
     free(e);
     return odeon__error(ODEON_E_BACKEND, "engine: pthread_cond_init");
   }
-  int st = check_request(e);
+  int st = odeon__engine_check_request(e);
   if (!st)
     st = make_plan(e);
-  if (!st)
+  if (!st && req->into) {
+    /* several devices: the outputs are shared, and stay open */
+    e->result = req->into->result;
+    memcpy(e->sink, req->into->sink, sizeof e->sink);
+    e->bytes_total = req->into->bytes_total;
+  } else if (!st) {
     st = odeon__engine_setup_outputs(e);
+  }
   if (!st && req->drivers && req->drivers_bytes)
     st = e->ops->dev_alloc(e->be, req->drivers_bytes, &e->d_drivers);
   size_t sizes[ODEON__SLOT_BUFFERS] = {0};
@@ -417,8 +430,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (st) {
     odeon__engine_fail(e, st, "%s", "");
   } else {
-    long long first = 0, n = 0;
-    for (long long c = 0; first < e->runs; c++, first += n)
+    long long first = e->run_begin, n = 0;
+    for (long long c = 0; first < e->run_end; c++, first += n)
       if (run_chunk(e, c, first, &n) || odeon__engine_failed(e))
         break;
   }
@@ -445,6 +458,14 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (e->d_drivers)
     e->ops->dev_free(e->be, e->d_drivers);
   err = e->status; /* the writeback thread has ended: no lock needed */
+  if (req->into) {
+    /* the outputs belong to the caller (odeon__engine_outputs_close) */
+    st = err ? odeon__error(err, "%s", e->msg) : ODEON_OK;
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+    return st;
+  }
   for (int i = 0; i < ODEON__OUT_COUNT; i++) {
     int cst = odeon__sink_close(&e->sink[i], !err);
     if (cst && !err)

@@ -49,6 +49,8 @@ typedef struct odeon__engine {
   /* staging layout (offsets into h_out, for the chunk capacity) */
   size_t off_state, off_obs, off_sum, off_status, off_cnt, out_bytes;
   void *d_drivers;
+  const void *drivers;  /* the driver data of runs [run_begin, run_end) */
+  size_t drivers_bytes; /* (or the one block all runs share) */
   odeon_result_t *result;
   odeon__sink sink[ODEON__OUT_COUNT];
   /* shared between the producer and the writeback thread */

@@ -158,11 +158,11 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
     a.run_offset = first;
     a.y0 = s->d_in;
     a.params = (const unsigned char *)s->d_in + (size_t)e->ns * nn * rb;
-    /* per-run driver blocks: the whole grid's blocks are on the device,
-       this chunk's start at its first run */
+    /* per-run driver blocks: those of this solve's runs are on the
+       device, this chunk's start at its first run */
     a.drivers = e->d_drivers && req->base.driver_stride
                     ? (const void *)((const unsigned char *)e->d_drivers +
-                                     (size_t)first *
+                                     (size_t)(first - e->run_begin) *
                                          (size_t)req->base.driver_stride * rb)
                     : e->d_drivers;
     a.n_samples = ns_total;
@@ -301,6 +301,16 @@ int odeon__engine_check_request(odeon__engine *e) {
                         "engine: run range %lld..%lld is empty or outside "
                         "the grid's %lld runs",
                         req->run_begin, req->run_end, e->runs);
+  /* Per-run driver blocks: only those of this solve's runs go to the
+     device (several devices each hold their own range). */
+  e->drivers = req->drivers;
+  e->drivers_bytes = req->drivers_bytes;
+  if (req->drivers && req->base.driver_stride > 0) {
+    size_t block = (size_t)req->base.driver_stride * (size_t)e->rb;
+    e->drivers =
+        (const unsigned char *)req->drivers + (size_t)e->run_begin * block;
+    e->drivers_bytes = (size_t)(e->run_end - e->run_begin) * block;
+  }
   e->want_state = (req->outputs & ODEON_OUT_STATE) && e->nsav > 0;
   e->want_obs = (req->outputs & ODEON_OUT_OBSERVABLES) && e->nobs > 0;
   e->want_sum =
@@ -332,11 +342,11 @@ static int make_plan(odeon__engine *e) {
                             : (size_t)(0.8 * (double)free_b);
   if (budget > free_b)
     budget = free_b;
-  if (budget <= req->drivers_bytes)
+  if (budget <= e->drivers_bytes)
     return odeon__error(ODEON_E_NOMEM,
                         "engine: device budget of %zu bytes (%zu free) "
                         "leaves nothing after %zu bytes of driver data",
-                        budget, free_b, req->drivers_bytes);
+                        budget, free_b, e->drivers_bytes);
   odeon__plan_input *p = &e->pin;
   size_t rb = (size_t)e->rb;
   p->runs = e->run_end - e->run_begin;
@@ -352,7 +362,7 @@ static int make_plan(odeon__engine *e) {
                      (e->want_obs ? (size_t)e->nobs : 0)) *
                     rb;
   p->window_bytes = e->want_sum ? (size_t)e->nsum * rb : 0;
-  p->device_bytes = budget - req->drivers_bytes;
+  p->device_bytes = budget - e->drivers_bytes;
   p->pinned_bytes = req->pinned_cap ? req->pinned_cap : (size_t)256 << 20;
   p->slots = e->n_slots;
   p->force_chunk = req->chunk_runs;
@@ -396,8 +406,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
   } else if (!st) {
     st = odeon__engine_setup_outputs(e);
   }
-  if (!st && req->drivers && req->drivers_bytes)
-    st = e->ops->dev_alloc(e->be, req->drivers_bytes, &e->d_drivers);
+  if (!st && e->drivers && e->drivers_bytes)
+    st = e->ops->dev_alloc(e->be, e->drivers_bytes, &e->d_drivers);
   size_t sizes[ODEON__SLOT_BUFFERS] = {0};
   if (!st)
     st = odeon__engine_setup_slots(e, sizes);
@@ -408,8 +418,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
     /* The drivers go up once, and the upload is waited for before any
        chunk is queued on any stream. */
     odeon__slot *s0 = &e->slots[0];
-    st = e->ops->copy_h2d_async(s0->stream, e->d_drivers, req->drivers,
-                                req->drivers_bytes);
+    st = e->ops->copy_h2d_async(s0->stream, e->d_drivers, e->drivers,
+                                e->drivers_bytes);
     if (!st)
       st = e->ops->event_record(s0->event, s0->stream);
     if (!st)

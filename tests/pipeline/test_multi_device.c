@@ -367,6 +367,62 @@ static void test_progress_and_cancel(void **state) {
   odeon_grid_destroy(g);
 }
 
+/* Per-run driver series: each device holds only the blocks of its own runs,
+   and run r still sees series r (the same bits as one device). */
+static void test_per_run_drivers(void **state) {
+  (void)state;
+  odeon_model_t *m = NULL;
+  assert_ok(odeon_model_from_string("states: x = 0.5\n"
+                                    "parameters: k = 1.25\n"
+                                    "drivers: u\n"
+                                    "dx = k*u - 0.385*x\n",
+                                    "driven", &m));
+  enum { RUNS = 203, N = 9 };
+  odeon_grid_t *g = NULL;
+  assert_ok(odeon_grid_create(m, &g));
+  double k[RUNS];
+  for (int r = 0; r < RUNS; r++)
+    k[r] = 0.5 + 0.01 * r;
+  assert_ok(odeon_grid_column(g, "k", k, RUNS));
+  double *u = malloc(sizeof(double) * RUNS * N);
+  assert_non_null(u);
+  for (int r = 0; r < RUNS; r++)
+    for (int i = 0; i < N; i++)
+      u[r * N + i] = 2.385 * (double)((r * 7 + i * 3) % 11) - 0.5 * r;
+  assert_ok(odeon_grid_driver(g, "u", 0.0, 0.25, u, N, RUNS, NULL));
+  free(u);
+  odeon_result_t *res[2] = {NULL, NULL};
+  for (int d = 0; d < 2; d++) {
+    odeon_options_t o;
+    odeon_options_init(&o);
+    o.algorithm = "tsit5";
+    o.duration = 2.0;
+    o.save_every = 0.1;
+    o.backend = ODEON_BACKEND_CPU;
+    o.threads = 3;
+    o.timeout = 60;
+    o.chunk_runs = 30;
+    o.devices = d ? "cpu:3" : NULL;
+    odeon_solver_t *s = NULL;
+    assert_ok(odeon_solver_create(m, &o, &s));
+    assert_ok(odeon_solve(s, g, NULL, &res[d]));
+    odeon_solver_destroy(s);
+  }
+  odeon_array_view a, b;
+  assert_ok(odeon_result_output(res[0], "state", &a));
+  assert_ok(odeon_result_output(res[1], "state", &b));
+  size_t n = view_bytes(&a);
+  assert_int_equal(n, view_bytes(&b));
+  assert_memory_equal(a.data, b.data, n);
+  /* the runs really differ (a mix-up of series would show) */
+  const double *y = a.data;
+  assert_true(y[20 * RUNS + 0] != y[20 * RUNS + 150]);
+  odeon_result_destroy(res[0]);
+  odeon_result_destroy(res[1]);
+  odeon_grid_destroy(g);
+  odeon_model_destroy(m);
+}
+
 /* Device lists that cannot work are clear errors on every backend. */
 static void test_bad_device_lists(void **state) {
   (void)state;
@@ -426,6 +482,7 @@ int main(void) {
       cmocka_unit_test(test_user_and_file_destinations),
       cmocka_unit_test(test_fault_stops_all),
       cmocka_unit_test(test_progress_and_cancel),
+      cmocka_unit_test(test_per_run_drivers),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -86,7 +86,8 @@ void odeon__cli_solve_help(void) {
       "  --chunk-runs N        force the runs per chunk\n"
       "  --slots N             pipeline depth (2)\n"
       "  --timeout S           deadline of any single wait, seconds (600)\n"
-      "  --devices LIST        CUDA devices: 0 | 0,1 | all\n"
+      "  --devices LIST        CUDA devices: 0 | 0,1 | all (runs split\n"
+      "                        over them); cpu:N = N CPU backends\n"
       "  --block-size N        CUDA threads per block (occupancy API)\n"
       "  --quiet               no summary or progress on stderr\n");
 }

@@ -36,6 +36,7 @@ typedef struct multi {
   pthread_mutex_t mu;
   atomic_int stop; /* set with the first error or a cancel */
   int status;      /* the first error */
+  int failed;      /* the device that had it */
   char msg[ODEON__ENGINE_MSG];
   long long runs_total, bytes_total;
   long long runs_done[ODEON__MAX_DEVICES], bytes_done[ODEON__MAX_DEVICES];
@@ -55,6 +56,7 @@ static void record(multi *m, const job *j, int status, const char *what) {
   pthread_mutex_lock(&m->mu);
   if (!m->status) {
     m->status = status;
+    m->failed = j->index;
     snprintf(m->msg, sizeof m->msg, "device %s (runs %lld..%lld): %s", j->name,
              j->req.run_begin, j->req.run_end - 1, what);
   }
@@ -195,9 +197,10 @@ int odeon__engine_solve_multi(const odeon__engine_request *req,
       fprintf(stderr, "odeon: device %s: %lld runs (%lld..%lld) in %.3f s%s\n",
               jobs[i].name, begin[i + 1] - begin[i], begin[i], begin[i + 1] - 1,
               jobs[i].seconds,
-              !started[i]      ? " (not started)"
-              : jobs[i].status ? " (stopped)"
-                               : "");
+              m->status && m->failed == i ? " (failed: the first error)"
+              : !started[i]               ? " (not started)"
+              : jobs[i].status            ? " (stopped)"
+                                          : "");
   st = m->status;
   /* close first: a failed close must not hide the device's message */
   int cst = odeon__engine_outputs_close(outs, !st, out);

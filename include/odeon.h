@@ -230,7 +230,8 @@ typedef struct odeon_options {
   int64_t chunk_runs;    /* 0 = planned from the budget */
   int slots;             /* pipeline depth: 0 = 2 */
   double timeout;        /* seconds any single wait may take: 0 = 600 */
-  const char *devices;   /* CUDA: "0", "0,1" or "all"; NULL = "0" */
+  const char *devices;   /* CUDA: "0", "0,1" or "all"; NULL = "0". Several
+                            split the runs; "cpu:N" = N CPU backends */
   int block_size;        /* CUDA: threads per block, 0 = occupancy API */
   const char *cache_dir; /* NULL = $ODEON_CACHE_DIR, else $XDG_CACHE_HOME/odeon,
                             else ~/.cache/odeon */

@@ -125,16 +125,11 @@ static int check_device_list(const char *devices) {
   }
 }
 
-/* The CUDA backends of the device list (NULL = device 0 only): device 0
-   in s->backend, the others in s->dev_backend[1..]. */
-static int create_cuda(odeon_solver_t *s, odeon__backend_config *bc) {
-  int ids[ODEON__MAX_DEVICES], n = 1;
-  ids[0] = 0;
+/* The CUDA backends of devices ids[0..n): the first in s->backend, the
+   others in s->dev_backend[1..]. */
+static int create_cuda(odeon_solver_t *s, odeon__backend_config *bc,
+                       const int *ids, int n) {
   int st = ODEON_OK;
-  if (s->opts.devices &&
-      (st = odeon__cuda_parse_devices(s->opts.devices, ids, ODEON__MAX_DEVICES,
-                                      &n)) != ODEON_OK)
-    return st;
   for (int i = 0; i < n; i++) {
     bc->device = ids[i];
     odeon__backend *be = NULL;
@@ -213,7 +208,18 @@ static int create_backend(odeon_solver_t *s) {
              "devices %s requested", o->devices);
   } else if (o->backend == ODEON_BACKEND_CUDA ||
              o->backend == ODEON_BACKEND_AUTO) {
-    st = create_cuda(s, &bc);
+    int ids[ODEON__MAX_DEVICES], n = 1, count = 0;
+    ids[0] = 0;
+    if (o->devices) {
+      st = odeon__cuda_parse_devices(o->devices, ids, ODEON__MAX_DEVICES, &n);
+      /* a list the driver rejects is no reason to use the CPU instead */
+      if (st == ODEON_E_INVAL ||
+          (st == ODEON_E_NODEVICE &&
+           odeon__cuda_device_count(&count) == ODEON_OK && count > 0))
+        return odeon__error_context(st, "backend cuda: ");
+    }
+    if (st == ODEON_OK)
+      st = create_cuda(s, &bc, ids, n);
     if (st == ODEON_OK) {
       s->backend_name = "cuda";
       snprintf(s->backend_reason, sizeof s->backend_reason,
@@ -223,9 +229,6 @@ static int create_backend(odeon_solver_t *s) {
     }
     if (o->backend == ODEON_BACKEND_CUDA)
       return odeon__error_context(st, "backend cuda: ");
-    /* a device list the driver rejects is not a reason to use the CPU */
-    if (st == ODEON_E_INVAL)
-      return st;
     release_devices(s);
     snprintf(s->backend_reason, sizeof s->backend_reason,
              "no usable CUDA device (%s)", odeon_last_error());

@@ -442,6 +442,13 @@ static void test_bad_device_lists(void **state) {
   odeon_solver_t *s = NULL;
   assert_status(odeon_solver_create(model, &o, &s), ODEON_E_INVAL);
   assert_error_contains("cpu:2");
+  /* a CUDA device that cannot exist: no device, on any machine (with a
+     driver: it names the device; without: the driver's absence) */
+  o.devices = "0,1023";
+  assert_status(odeon_solver_create(model, &o, &s), ODEON_E_NODEVICE);
+  assert_error_contains("backend cuda");
+  assert_null(s);
+  o.devices = "cpu:2";
   /* auto with CPU devices takes the CPU and says why */
   o.backend = ODEON_BACKEND_AUTO;
   assert_ok(odeon_solver_create(model, &o, &s));

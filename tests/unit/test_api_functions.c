@@ -4,12 +4,14 @@
  * two solve concurrently, and the CUDA backend refuses them clearly. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "test_util.h"
 
 typedef struct lorenz_user {
   double sigma, beta;
-  int calls_seen; /* proves `user` reached the function */
+  atomic_int calls_seen; /* proves `user` reached the function; the rhs
+                           runs on several worker threads at once */
 } lorenz_user;
 
 static void lorenz_rhs(double t, const double *y, const double *p, double *dy,
@@ -19,7 +21,7 @@ static void lorenz_rhs(double t, const double *y, const double *p, double *dy,
   dy[0] = u->sigma * (y[1] - y[0]);
   dy[1] = y[0] * (p[0] - y[2]) - y[1];
   dy[2] = y[0] * y[1] - u->beta * y[2];
-  u->calls_seen = 1;
+  atomic_store_explicit(&u->calls_seen, 1, memory_order_relaxed);
 }
 
 static void lorenz_jac(double t, const double *y, const double *p, double *j,
@@ -84,7 +86,7 @@ static void test_matches_text_model(void **state) {
     odeon_result_destroy(r1);
     odeon_result_destroy(r2);
   }
-  assert_int_equal(u.calls_seen, 1);
+  assert_int_equal(atomic_load(&u.calls_seen), 1);
   odeon_model_destroy(fm);
   odeon_model_destroy(tm);
 }

@@ -3,13 +3,15 @@
  * engine cache and pipeline, one host thread each) against one device: the
  * outputs must be bit for bit the same in memory, in the caller's buffer and
  * in .npy files; an injected fault on one device stops all and names it; a
- * cancel stops all; no thread is left behind. */
+ * cancel stops all; no thread is left behind. With --gpu (label gpu) it
+ * checks every CUDA device against device 0 instead. */
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "test_util.h"
 
+#include "backend/cuda/cuda_backend.h"
 #include "engine/multi.h"
 #include "util/fault.h"
 
@@ -459,6 +461,46 @@ static void test_bad_device_lists(void **state) {
   odeon_solver_destroy(s);
 }
 
+/* On a GPU machine (run with --gpu, label gpu): every CUDA device against
+   device 0, bit for bit, and a device number beyond the count named as
+   missing. Skipped where the driver sees no device. */
+static void test_cuda_devices(void **state) {
+  (void)state;
+  int count = 0;
+  if (odeon__cuda_device_count(&count) != ODEON_OK || count < 1) {
+    print_message("skipping: no CUDA device (%s)\n", odeon_last_error());
+    odeon_clear_error();
+    skip();
+  }
+  odeon_grid_t *g = make_grid(100000);
+  odeon_options_t o;
+  set_options(&o, NULL);
+  o.backend = ODEON_BACKEND_CUDA;
+  odeon_solver_t *s = NULL;
+  assert_ok(odeon_solver_create(model, &o, &s));
+  odeon_result_t *ref = NULL;
+  assert_ok(odeon_solve(s, g, NULL, &ref));
+  odeon_solver_destroy(s);
+  o.devices = "all";
+  assert_ok(odeon_solver_create(model, &o, &s));
+  assert_string_equal(odeon_solver_backend(s), "cuda");
+  odeon_result_t *r = NULL;
+  assert_ok(odeon_solve(s, g, NULL, &r));
+  assert_same(ref, r, "every CUDA device");
+  odeon_result_destroy(r);
+  odeon_solver_destroy(s);
+  char list[32];
+  snprintf(list, sizeof list, "0,%d", count);
+  o.devices = list;
+  assert_status(odeon_solver_create(model, &o, &s), ODEON_E_NODEVICE);
+  assert_error_contains("does not exist");
+  o.backend = ODEON_BACKEND_AUTO;
+  assert_status(odeon_solver_create(model, &o, &s), ODEON_E_NODEVICE);
+  assert_error_contains("does not exist");
+  odeon_result_destroy(ref);
+  odeon_grid_destroy(g);
+}
+
 /* The split: contiguous, covering, in proportion to the weights. */
 static void test_split(void **state) {
   (void)state;
@@ -483,7 +525,11 @@ static void test_split(void **state) {
   assert_int_equal((b[1] - b[0]) + (b[2] - b[1]) + (b[3] - b[2]), 1);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--gpu")) {
+    const struct CMUnitTest gpu[] = {cmocka_unit_test(test_cuda_devices)};
+    return cmocka_run_group_tests(gpu, setup, teardown);
+  }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split),
       cmocka_unit_test(test_bad_device_lists),

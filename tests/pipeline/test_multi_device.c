@@ -427,6 +427,40 @@ static void test_per_run_drivers(void **state) {
   odeon_model_destroy(m);
 }
 
+/* ODEON_VERBOSE=1: each device's run range and time on stderr. */
+static void test_verbose(void **state) {
+  (void)state;
+  odeon_grid_t *g = make_grid(1000);
+  char path[] = "/tmp/odeon-multi-err-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  fflush(stderr);
+  int saved = dup(2);
+  assert_true(saved >= 0);
+  assert_int_equal(dup2(fd, 2), 2);
+  setenv("ODEON_VERBOSE", "1", 1);
+  odeon_result_t *r = solve("cpu:2", g, NULL, 0);
+  unsetenv("ODEON_VERBOSE");
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  odeon_result_destroy(r);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char text[4096] = "";
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = 0;
+  fclose(f);
+  remove(path);
+  if (!strstr(text, "device cpu:0: 500 runs (0..499) in ") ||
+      !strstr(text, "device cpu:1: 500 runs (500..999) in ")) {
+    print_error("stderr was:\n%s\n", text);
+    fail();
+  }
+  odeon_grid_destroy(g);
+}
+
 /* Device lists that cannot work are clear errors on every backend. */
 static void test_bad_device_lists(void **state) {
   (void)state;
@@ -538,6 +572,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_fault_stops_all),
       cmocka_unit_test(test_progress_and_cancel),
       cmocka_unit_test(test_per_run_drivers),
+      cmocka_unit_test(test_verbose),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

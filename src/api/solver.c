@@ -222,9 +222,17 @@ static int create_backend(odeon_solver_t *s) {
       st = create_cuda(s, &bc, ids, n);
     if (st == ODEON_OK) {
       s->backend_name = "cuda";
-      snprintf(s->backend_reason, sizeof s->backend_reason,
-               o->backend == ODEON_BACKEND_CUDA ? "requested"
-                                                : "a CUDA device is present");
+      int len = snprintf(s->backend_reason, sizeof s->backend_reason, "%s",
+                         o->backend == ODEON_BACKEND_CUDA
+                             ? "requested"
+                             : "a CUDA device is present");
+      /* name the devices a solve is split over */
+      for (int i = 0; s->n_devices > 1 && i < s->n_devices && len > 0 &&
+                      (size_t)len < sizeof s->backend_reason;
+           i++)
+        len += snprintf(s->backend_reason + len,
+                        sizeof s->backend_reason - (size_t)len, "%s%s",
+                        i ? "," : "; runs split over ", s->dev_name[i]);
       return ODEON_OK;
     }
     if (o->backend == ODEON_BACKEND_CUDA)

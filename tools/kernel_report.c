@@ -1,6 +1,8 @@
 /* kernel_report.c - measures, without a GPU, what the generated kernels of
  * the two GPU benchmarks (bench/gpu_lorenz.c) cost next to the hand-written
- * floor kernels (bench/peers/): registers, stack frame and spill bytes from
+ * floor kernels (bench/peers/), and of the time-to-first-result kernel
+ * (tsit5 float32, every other option at its default): registers, stack
+ * frame and spill bytes from
  * ptxas's report, SASS instructions of the kernel (from the CUBIN's text
  * section) and NVRTC compile time (best of several), all through odeon's own
  * NVRTC path with odeon's compile options.
@@ -149,8 +151,10 @@ static int measure(const char *src, const char *fn, const char *arch, int reps,
 }
 
 /* The generated source for the benchmark's options (bench/gpu_lorenz.c,
-   odeon_kernel_ms): float32, t in [0, 1], start and end saved. */
-static int odeon_source(const char *algorithm, char **text) {
+   odeon_kernel_ms): float32, t in [0, 1], start and end saved; with
+   defaults set, the time-to-first-result kernel instead (ttfr_source: every
+   option at its default but tsit5 and float32). */
+static int odeon_source(const char *algorithm, int defaults, char **text) {
   odeon_model_t *m = NULL;
   int st = odeon_model_from_string(lorenz_model, "lorenz", &m);
   if (st)
@@ -159,13 +163,17 @@ static int odeon_source(const char *algorithm, char **text) {
   odeon_options_init(&o);
   o.algorithm = algorithm;
   o.precision = ODEON_FLOAT32;
-  o.duration = 1.0;
-  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
-  if (strcmp(algorithm, "tsit5") == 0) {
+  if (defaults) {
+    /* nothing else set */
+  } else if (strcmp(algorithm, "tsit5") == 0) {
     o.atol = o.rtol = 1e-8;
     o.dt = 0.01;
   } else {
     o.dt = 1e-3;
+  }
+  if (!defaults) {
+    o.duration = 1.0;
+    o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
   }
   odeon__kernel_config cfg;
   st = odeon__kernel_config_init(m, &o, &cfg);
@@ -230,19 +238,23 @@ int main(int argc, char **argv) {
   }
   struct {
     const char *label, *fn, *algorithm, *peer;
+    int defaults;
   } cases[] = {
-      {"odeon classical-rk4 f32", "odeon_kernel_cuda", "classical-rk4", NULL},
-      {"floor lorenz_rk4.cu", "lorenz_rk4_floor", NULL, "lorenz_rk4.cu"},
-      {"odeon tsit5 f32 1e-8", "odeon_kernel_cuda", "tsit5", NULL},
-      {"floor lorenz_tsit5.cu", "lorenz_tsit5_floor", NULL, "lorenz_tsit5.cu"},
+      {"odeon classical-rk4 f32", "odeon_kernel_cuda", "classical-rk4", NULL,
+       0},
+      {"floor lorenz_rk4.cu", "lorenz_rk4_floor", NULL, "lorenz_rk4.cu", 0},
+      {"odeon tsit5 f32 1e-8", "odeon_kernel_cuda", "tsit5", NULL, 0},
+      {"floor lorenz_tsit5.cu", "lorenz_tsit5_floor", NULL, "lorenz_tsit5.cu",
+       0},
+      {"odeon tsit5 f32 defaults", "odeon_kernel_cuda", "tsit5", NULL, 1},
   };
   const int n_cases = (int)(sizeof cases / sizeof cases[0]);
-  report rep[4];
+  report rep[sizeof cases / sizeof cases[0]];
   int failed = 0;
   for (int c = 0; c < n_cases; c++) {
     char *src = NULL;
     if (cases[c].algorithm) {
-      if (odeon_source(cases[c].algorithm, &src)) {
+      if (odeon_source(cases[c].algorithm, cases[c].defaults, &src)) {
         fprintf(stderr, "kernel_report: %s: %s\n", cases[c].label,
                 odeon_last_error());
         failed = 1;
@@ -260,7 +272,8 @@ int main(int argc, char **argv) {
     char label[64];
     snprintf(label, sizeof label, "%s_%s",
              cases[c].algorithm ? cases[c].algorithm : "floor",
-             cases[c].algorithm ? "odeon" : cases[c].peer);
+             cases[c].algorithm ? (cases[c].defaults ? "defaults" : "odeon")
+                                : cases[c].peer);
     for (char *p = label; *p; p++)
       if (*p == '.' || *p == '-')
         *p = '_';

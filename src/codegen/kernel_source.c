@@ -42,6 +42,26 @@ static void emit_config(odeon__strbuf *b, const odeon__kernel_config *c) {
     odeon__strbuf_append(b, "0");
   odeon__strbuf_printf(b, "}\n#define ODEON_OBS_ON %d\n",
                        c->n_obs_saved > 0 ? 1 : 0);
+  /* 32-bit counters in the kernel (core/ctx.h) where they cannot overflow:
+   * an explicit method (at most 16 stages, so at most 20 evaluations an
+   * attempt, 3 more at the start) with max_steps <= 2^25 attempts */
+  odeon__strbuf_printf(b, "#define ODEON_SMALL_COUNTS %d\n",
+                       c->method->family == 1 && c->max_steps > 0 &&
+                           c->max_steps <= ((int64_t)1 << 25));
+  /* the controller's settings as exact constants (core/controller.h):
+   * the same values kernel_args_init puts into the arguments */
+  odeon__strbuf_printf(b,
+                       "#define ODEON_CTRL_KNOWN 1\n"
+                       "#define ODEON_CTRL_SAFETY (%a)\n"
+                       "#define ODEON_CTRL_GAIN_MIN (%a)\n"
+                       "#define ODEON_CTRL_GAIN_MAX (%a)\n"
+                       "#define ODEON_CTRL_BETA1 (%a)\n"
+                       "#define ODEON_CTRL_BETA2 (%a)\n"
+                       "#define ODEON_CTRL_BETA3 (%a)\n"
+                       "#define ODEON_CTRL_DB_MIN (%a)\n"
+                       "#define ODEON_CTRL_DB_MAX (%a)\n",
+                       c->safety, c->gain_min, c->gain_max, c->beta1, c->beta2,
+                       c->beta3, c->deadband_min, c->deadband_max);
   /* only the start and the end saved: every sample is a hard stop of the
    * steps, and the kernel drops interpolation and its state (loop.h) */
   odeon__strbuf_printf(b, "#define ODEON_SAVE_ENDS %d\n",

@@ -31,10 +31,13 @@
 
 typedef struct odeon_ctrl {
   double qold;   /* PI: max(previous accepted EEst, 1e-4); I/Gus.: last q */
-  double q11;    /* PI: EEst^beta1 of the last attempt */
+  double q11;    /* unused: PI's EEst^beta1 is formed and used within one
+                    attempt, so it is no state (the carry keeps its row) */
   double e1, e2; /* PID: 1/EEst of the last two accepted steps */
   double dtacc, erracc; /* Gustafsson: last accepted step and its error */
-  long long success;    /* Gustafsson: accepted steps since a rejection */
+  int success;          /* PI, Gustafsson: 1 after an accepted attempt; 0 at the
+                           start, after a non-finite error and (Gustafsson) after a
+                           rejection */
   /* Gustafsson: the safety factor's scale for this attempt, set by the
    * family through ODEON_STEP_SAFETY_SCALE (radau5 and OrdinaryDiffEq use
    * min(1, (1 + 2 nit)/(newt + 2 nit)) with newt the step's Newton
@@ -75,9 +78,6 @@ ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
     ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
   c->qold = carry[0];
 #endif
-#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
-  c->q11 = carry[stride];
-#endif
 #if ODEON_CONTROLLER == ODEON_CONTROLLER_PID
   c->e1 = carry[2 * stride];
   c->e2 = carry[3 * stride];
@@ -89,6 +89,18 @@ ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
   c->erracc = carry[5 * stride];
 #endif
 }
+
+/* A controller setting: the compile-time constant K where the generated
+ * source knows the settings (ODEON_CTRL_KNOWN, with ODEON_CTRL_BETA1 and
+ * the like as exact hexadecimal literals, the same values as the launch's
+ * arguments), else the launch's argument a->name. Constants let the
+ * compiler fold 1/qmax and specialise pow for a constant exponent (the
+ * checks for integer and special exponents vanish from the step loop). */
+#if defined(ODEON_CTRL_KNOWN) && ODEON_CTRL_KNOWN
+#define ODEON_CTRL_SET(a, name, K) (K)
+#else
+#define ODEON_CTRL_SET(a, name, K) ((a)->name)
+#endif
 
 ODEON_HD static inline double odeon_clamp(double x, double lo, double hi) {
   return x < lo ? lo : (x > hi ? hi : x);
@@ -102,7 +114,19 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
                                              const odeon_kernel_args *a,
                                              double eest, double h,
                                              double *h_next) {
-  const double qmin = a->gain_min, qmax = a->gain_max, gamma = a->safety;
+  const double qmin = ODEON_CTRL_SET(a, gain_min, ODEON_CTRL_GAIN_MIN),
+               qmax = ODEON_CTRL_SET(a, gain_max, ODEON_CTRL_GAIN_MAX),
+               gamma = ODEON_CTRL_SET(a, safety, ODEON_CTRL_SAFETY);
+  const double beta1 = ODEON_CTRL_SET(a, beta1, ODEON_CTRL_BETA1),
+               beta2 = ODEON_CTRL_SET(a, beta2, ODEON_CTRL_BETA2),
+               beta3 = ODEON_CTRL_SET(a, beta3, ODEON_CTRL_BETA3);
+  const double db_min = ODEON_CTRL_SET(a, deadband_min, ODEON_CTRL_DB_MIN),
+               db_max = ODEON_CTRL_SET(a, deadband_max, ODEON_CTRL_DB_MAX);
+  (void)beta1;
+  (void)beta2;
+  (void)beta3;
+  (void)db_min;
+  (void)db_max;
   const double expo = 1.0 / (double)(ODEON_METHOD_ERR_ORDER + 1);
   if (!(eest == eest) || eest > 1e300) {
     *h_next = h * qmin;
@@ -122,7 +146,7 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
                  ? 1.0 / qmax
                  : odeon_clamp(pow(eest, expo) / gamma, 1.0 / qmax, 1.0 / qmin);
   if (eest <= 1.0) {
-    if (q >= a->deadband_min && q <= a->deadband_max)
+    if (q >= db_min && q <= db_max)
       q = 1.0;
     *h_next = h / q;
     return 1;
@@ -135,30 +159,38 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
    * (tests/numerics/test_lorenz_equivalence.c). */
   (void)expo;
   double q;
-  /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x */
-  const double qmx = c->success ? qmax : 10000.0;
+  /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x.
+   * 1/qmax and 1/qmin are the same on every step, so the compiler forms
+   * them once, outside the step loop. */
+  const double inv_qmx = c->success ? 1.0 / qmax : 1.0 / 10000.0;
+  /* EEst^beta1; set whenever the estimate is not 0, so always before the
+   * rejection below (which needs eest > 1) */
+  odeon_real q11 = ODEON_R(1);
   if (eest == 0.0) {
     /* a zero estimate grows the step by qmax even on the first step: with
        the first-step bound here ROS3P (zero estimate on linear runs) jumps
        to dt_max, which the Julia reference does not do */
     q = 1.0 / qmax;
   } else {
-    c->q11 = (odeon_real)odeon_pow((odeon_real)eest, (odeon_real)a->beta1);
-    q = (odeon_real)(c->q11 / (odeon_real)odeon_pow((odeon_real)c->qold,
-                                                    (odeon_real)a->beta2));
-    q = (odeon_real)odeon_clamp((odeon_real)(q / (odeon_real)gamma),
-                                (odeon_real)(1.0 / qmx),
-                                (odeon_real)(1.0 / qmin));
+    q11 = (odeon_real)odeon_pow((odeon_real)eest, (odeon_real)beta1);
+    /* Quotients of two odeon_real values in odeon_real: the same value as
+     * the double quotient rounded to odeon_real (double has more than
+     * twice float's digits), without a double division on the GPU. */
+    odeon_real qr =
+        q11 / (odeon_real)odeon_pow((odeon_real)c->qold, (odeon_real)beta2);
+    qr = qr / (odeon_real)gamma;
+    q = (odeon_real)odeon_clamp((double)qr, (double)(odeon_real)inv_qmx,
+                                (double)(odeon_real)(1.0 / qmin));
   }
   if (eest <= 1.0) {
-    if (q >= a->deadband_min && q <= a->deadband_max)
+    if (q >= db_min && q <= db_max)
       q = 1.0;
     c->qold = eest > ODEON_QOLD_INIT ? eest : ODEON_QOLD_INIT;
     c->success = 1; /* later steps grow at most by qmax */
     *h_next = (odeon_real)(h / q);
     return 1;
   }
-  double r = c->q11 / gamma;
+  double r = (double)q11 / gamma;
   *h_next = h / (r < 1.0 / qmin ? r : 1.0 / qmin);
   return 0;
 #elif ODEON_CONTROLLER == ODEON_CONTROLLER_PID
@@ -172,12 +204,12 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   const double k = (double)(ODEON_METHOD_ERR_ORDER + 1);
   const double err1 =
       1.0 / (eest > (double)ODEON_EPS ? eest : (double)ODEON_EPS);
-  double f = pow(err1, a->beta1 / k) * pow(c->e1, a->beta2 / k) *
-             pow(c->e2, a->beta3 / k);
+  double f =
+      pow(err1, beta1 / k) * pow(c->e1, beta2 / k) * pow(c->e2, beta3 / k);
   f = 1.0 + atan(f - 1.0);
   if (f >= ODEON_PID_ACCEPT_SAFETY) {
     const double inv = 1.0 / f;
-    if (inv >= a->deadband_min && inv <= a->deadband_max)
+    if (inv >= db_min && inv <= db_max)
       f = 1.0;
     c->e2 = c->e1;
     c->e1 = err1;
@@ -202,7 +234,7 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
       qgus = odeon_clamp(qgus / gamma, 1.0 / qmax, 1.0 / qmin);
       qacc = q > qgus ? q : qgus;
     }
-    if (qacc >= a->deadband_min && qacc <= a->deadband_max)
+    if (qacc >= db_min && qacc <= db_max)
       qacc = 1.0;
     c->dtacc = h;
     c->erracc = eest > 1e-2 ? eest : 1e-2;

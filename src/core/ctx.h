@@ -41,13 +41,24 @@ enum odeon_counter_index {
   ODEON_N_COUNTERS
 };
 
+/* The type the counters are kept in while integrating: 32 bits where the
+ * generated source knows that they cannot overflow (ODEON_SMALL_COUNTS: an
+ * explicit method whose max_steps bounds every counter far below 2^31),
+ * which makes the per-step adds and the max_steps compare single GPU
+ * instructions and halves their registers; 64 bits otherwise. */
+#if defined(ODEON_SMALL_COUNTS) && ODEON_SMALL_COUNTS
+typedef int odeon_count;
+#else
+typedef long long odeon_count;
+#endif
+
 typedef struct odeon_ctx {
   const odeon_kernel_args *a; /* the launch's arguments (control constants) */
   long long run;              /* index of the run in the chunk */
   odeon_real p[ODEON_NP_ALLOC];
   const odeon_real *drivers; /* this run's driver spline block, or 0 */
   odeon_real atol, rtol;
-  long long cnt[ODEON_N_COUNTERS];
+  odeon_count cnt[ODEON_N_COUNTERS];
   unsigned int status; /* ODEON_RUN_* bits raised while evaluating */
   int adaptive;        /* the loop wants error estimates (not "fixed") */
 } odeon_ctx;

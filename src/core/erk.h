@@ -27,6 +27,9 @@
 /* The family counts only right-hand sides (and the loop its steps): no
  * Jacobians, factorisations or Newton iterations (loop.h). */
 #define ODEON_STEP_COUNTERS 3
+#if defined(ODEON_SMALL_COUNTS) && ODEON_SMALL_COUNTS && ODEON_ERK_STAGES > 16
+#error "32-bit counters assume at most 16 stages (codegen/kernel_source.c)"
+#endif
 
 /* Stage derivatives the dense output reads from the last step; none where
  * the loop never interpolates (only the start and the end saved). */

@@ -150,7 +150,7 @@ ODEON_HD static inline void odeon_carry_load(const odeon_kernel_args *a,
   cx->status = (unsigned int)c[ODEON_CR_STATUS * n];
   st->k = (long long)c[ODEON_CR_SAMPLES * n];
   for (int j = 0; j < ODEON_STEP_COUNTERS; j++)
-    cx->cnt[j] = (long long)c[(ODEON_CR_COUNTERS + j) * n];
+    cx->cnt[j] = (odeon_count)c[(ODEON_CR_COUNTERS + j) * n];
   for (int i = 0; i < ODEON_N; i++)
     st->y[i] = (odeon_real)c[(ODEON_CR_Y + i) * n];
 #if ODEON_LOOP_DENSE
@@ -323,23 +323,27 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
   const long long k_stop =
       a->sample_end < n_samples ? a->sample_end : n_samples;
-  const long long max_steps = a->max_steps;
-  /* the time of sample st.k, the next one to write (while st.k < k_stop) */
-  double ts =
-      odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+  const odeon_count max_steps = (odeon_count)a->max_steps;
   /* The end of the current step sequence: the end of settling, of the
    * solve, and without interpolation the next save time. It changes only
    * when a step lands on it (or a sample is written), so it is computed
    * then (at_stop) and not on every step. Between stops t < target, so
-   * neither the end of the solve nor a new sample can be reached. */
+   * neither the end of the solve nor, without interpolation, a sample can
+   * be reached: the time of the next sample is then formed at stops only
+   * and not kept in a register across steps. */
   double target = t_end;
   int at_stop = 1;
+#if ODEON_LOOP_DENSE
+  /* the time of sample st.k, the next one to write (while st.k < k_stop) */
+  double ts =
+      odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+#endif
   while (!cx.status) {
     /* 1. every sample the current step reaches */
+#if ODEON_LOOP_DENSE
     if (ts <= st.t) {
       at_stop = 1;
       while (st.k < k_stop && ts <= st.t) {
-#if ODEON_LOOP_DENSE
         /* Copy values rather than pick a pointer (st.y or xs): a pointer
            chosen at run time forces both arrays, and the whole run state,
            into GPU local memory. */
@@ -351,15 +355,23 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
             xs[i] = st.y[i];
         }
         odeon_emit(a, r, &st, &cx, st.k, ts, xs, 0);
-#else
-        odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 0);
-#endif
         st.k++;
         ts = odeon_sample_time(a->t0, a->settle, a->duration, a->save_every,
                                st.k);
       }
     }
     if (at_stop) {
+#else
+    if (at_stop) {
+      double ts =
+          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
+      while (st.k < k_stop && ts <= st.t) {
+        odeon_emit(a, r, &st, &cx, st.k, ts, st.y, 0);
+        st.k++;
+        ts = odeon_sample_time(a->t0, a->settle, a->duration, a->save_every,
+                               st.k);
+      }
+#endif
       if (st.k >= k_stop || st.t >= t_end)
         break;
       /* 2. hard stops at the end of settling and of the solve; without
@@ -380,7 +392,10 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       hs = target - st.t;
       trunc = 1;
     }
-    if (cx.cnt[ODEON_CNT_ACCEPTED] + cx.cnt[ODEON_CNT_REJECTED] >= max_steps) {
+    /* accepted + rejected >= max_steps, written so that max_steps minus
+     * the rejections is formed only when they change (never with a fixed
+     * step) */
+    if (cx.cnt[ODEON_CNT_ACCEPTED] >= max_steps - cx.cnt[ODEON_CNT_REJECTED]) {
       cx.status |= ODEON_RUN_MAX_STEPS_BIT;
       break;
     }

@@ -8,6 +8,10 @@
  * NVRTC path with odeon's compile options.
  *
  * usage: kernel_report [--arch sm_90] [--reps 3] [--peers DIR] [--dump DIR]
+ *                      [--save-every S]
+ *   --save-every S  the odeon kernels save every S instead of the start and
+ *               the end only (the interpolating loop; the floors do not
+ *               change)
  *   --dump DIR  also writes each kernel's source (.cu) and CUBIN (.cubin)
  *               there, for nvdisasm / cuobjdump -sass. */
 #include <stdint.h>
@@ -154,6 +158,8 @@ static int measure(const char *src, const char *fn, const char *arch, int reps,
    odeon_kernel_ms): float32, t in [0, 1], start and end saved; with
    defaults set, the time-to-first-result kernel instead (ttfr_source: every
    option at its default but tsit5 and float32). */
+static double save_every = 0.0;
+
 static int odeon_source(const char *algorithm, int defaults, char **text) {
   odeon_model_t *m = NULL;
   int st = odeon_model_from_string(lorenz_model, "lorenz", &m);
@@ -163,6 +169,7 @@ static int odeon_source(const char *algorithm, int defaults, char **text) {
   odeon_options_init(&o);
   o.algorithm = algorithm;
   o.precision = ODEON_FLOAT32;
+  o.save_every = save_every;
   if (defaults) {
     /* nothing else set */
   } else if (strcmp(algorithm, "tsit5") == 0) {
@@ -224,9 +231,11 @@ int main(int argc, char **argv) {
       peers = argv[++i];
     else if (strcmp(argv[i], "--dump") == 0 && i + 1 < argc)
       dump_dir = argv[++i];
+    else if (strcmp(argv[i], "--save-every") == 0 && i + 1 < argc)
+      save_every = atof(argv[++i]);
     else {
       fprintf(stderr, "usage: kernel_report [--arch sm_90] [--reps 3] "
-                      "[--peers DIR] [--dump DIR]\n");
+                      "[--peers DIR] [--dump DIR] [--save-every S]\n");
       return 2;
     }
   }

@@ -52,17 +52,11 @@ typedef struct odeon_step_ws {
   int have_fnew;            /* fnew was computed by the last attempt */
 } odeon_step_ws;
 
-/* Non-zero if w[j] is the first non-zero weight of the row w: a sum of
- * weighted stages starts from that term rather than from 0 + term, which
- * the compiler may not fold (0 + -0 is +0) and which costs an instruction
- * per state and stage on the GPU. The value is the same. With the tables
- * constant and the loops unrolled, this folds away at compile time. */
-ODEON_HD static inline int odeon_erk_first_nz(const double *w, int j) {
-  for (int i = 0; i < j; i++)
-    if (w[i] != 0.0)
-      return 0;
-  return 1;
-}
+/* Weighted sums of stages below start from their first non-zero term
+ * (the `started` flags) rather than from 0 + term, which the compiler may
+ * not fold (0 + -0 is +0) and which costs an instruction per state and
+ * stage on the GPU; the value is the same. With the tables constant and the
+ * loops unrolled, the flags fold away at compile time. */
 
 /* Non-zero if the row w[0..len) has exactly one non-zero weight. */
 ODEON_HD static inline int odeon_erk_single_nz(const double *w, int len) {
@@ -104,24 +98,28 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
     }
     for (int i = 0; i < ODEON_N; i++) {
       odeon_real acc = ODEON_R(0);
+      int started = 0;
       ODEON_UNROLL
       for (int j = 0; j < s; j++)
-        if (odeon_erk_a[s][j] != 0.0)
-          acc = odeon_erk_first_nz(odeon_erk_a[s], j)
-                    ? (odeon_real)odeon_erk_a[s][j] * ws->k[j][i]
-                    : acc + (odeon_real)odeon_erk_a[s][j] * ws->k[j][i];
+        if (odeon_erk_a[s][j] != 0.0) {
+          acc = started ? acc + (odeon_real)odeon_erk_a[s][j] * ws->k[j][i]
+                        : (odeon_real)odeon_erk_a[s][j] * ws->k[j][i];
+          started = 1;
+        }
       tmp[i] = y[i] + hr * acc;
     }
     odeon_rhs(cx, t + odeon_erk_c[s] * h, tmp, ws->k[s]);
   }
   for (int i = 0; i < ODEON_N; i++) {
     odeon_real acc = ODEON_R(0);
+    int started = 0;
     ODEON_UNROLL
     for (int j = 0; j < ODEON_ERK_STAGES; j++)
-      if (odeon_erk_b[j] != 0.0)
-        acc = odeon_erk_first_nz(odeon_erk_b, j)
-                  ? (odeon_real)odeon_erk_b[j] * ws->k[j][i]
-                  : acc + (odeon_real)odeon_erk_b[j] * ws->k[j][i];
+      if (odeon_erk_b[j] != 0.0) {
+        acc = started ? acc + (odeon_real)odeon_erk_b[j] * ws->k[j][i]
+                      : (odeon_real)odeon_erk_b[j] * ws->k[j][i];
+        started = 1;
+      }
     y_new[i] = y[i] + hr * acc;
   }
   ws->have_fnew = 0;
@@ -134,12 +132,14 @@ odeon_step_try(odeon_step_ws *ws, odeon_ctx *cx, double t, double h,
 #if ODEON_ERK_ERR == ODEON_ERK_ERR_EMBEDDED
   for (int i = 0; i < ODEON_N; i++) {
     odeon_real acc = ODEON_R(0);
+    int started = 0;
     ODEON_UNROLL
     for (int j = 0; j < ODEON_ERK_STAGES; j++)
-      if (odeon_erk_e[j] != 0.0)
-        acc = odeon_erk_first_nz(odeon_erk_e, j)
-                  ? (odeon_real)odeon_erk_e[j] * ws->k[j][i]
-                  : acc + (odeon_real)odeon_erk_e[j] * ws->k[j][i];
+      if (odeon_erk_e[j] != 0.0) {
+        acc = started ? acc + (odeon_real)odeon_erk_e[j] * ws->k[j][i]
+                      : (odeon_real)odeon_erk_e[j] * ws->k[j][i];
+        started = 1;
+      }
     tmp[i] = hr * acc;
   }
   *eest = odeon_err_norm(cx, tmp, y, y_new);

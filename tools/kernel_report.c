@@ -2,18 +2,19 @@
  * the two GPU benchmarks (bench/gpu_lorenz.c) cost next to the hand-written
  * floor kernels (bench/peers/), and of the time-to-first-result kernel
  * (tsit5 float32, every other option at its default): registers, stack
- * frame and spill bytes from
- * ptxas's report, SASS instructions of the kernel (from the CUBIN's text
- * section) and NVRTC compile time (best of several), all through odeon's own
- * NVRTC path with odeon's compile options.
+ * frame and spill bytes from ptxas's report, SASS instructions of the kernel
+ * (from the CUBIN's text section) and NVRTC compile time (best of several),
+ * all through odeon's own NVRTC path with odeon's compile options.
  *
  * usage: kernel_report [--arch sm_90] [--reps 3] [--peers DIR] [--dump DIR]
  *                      [--save-every S]
+ *   --dump DIR      also writes each kernel's source (.cu) and CUBIN
+ *                   (.cubin) there, for nvdisasm / cuobjdump -sass
  *   --save-every S  the odeon kernels save every S instead of the start and
- *               the end only (the interpolating loop; the floors do not
- *               change)
- *   --dump DIR  also writes each kernel's source (.cu) and CUBIN (.cubin)
- *               there, for nvdisasm / cuobjdump -sass. */
+ *                   the end only (the interpolating loop; the floors do not
+ *                   change)
+ * Exits 3 when a kernel uses local memory (a stack frame or spills), 1 when
+ * something could not be measured. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,7 +301,18 @@ int main(int argc, char **argv) {
   printf("|%s|%s|%s|%s|%s|%s|\n", "----------------------------", "-----------",
          "-------------", "--------------------", "------------------",
          "------------");
-  for (int c = 0; c < n_cases; c++)
+  int local = 0;
+  for (int c = 0; c < n_cases; c++) {
     print_row(cases[c].label, &rep[c]);
+    if (rep[c].stack != 0 || rep[c].spill_stores != 0 ||
+        rep[c].spill_loads != 0)
+      local = 1;
+  }
+  /* issue 6: no local memory for systems of up to ~16 states */
+  if (local) {
+    fprintf(stderr, "kernel_report: a kernel uses local memory (stack frame "
+                    "or spills)\n");
+    return 3;
+  }
   return 0;
 }

@@ -48,8 +48,10 @@ enum odeon_counter_index {
  * instructions and halves their registers; 64 bits otherwise. */
 #if defined(ODEON_SMALL_COUNTS) && ODEON_SMALL_COUNTS
 typedef int odeon_count;
+#define ODEON_COUNT_MAX 0x3fffffff
 #else
 typedef long long odeon_count;
+#define ODEON_COUNT_MAX 0x3fffffffffffffffLL
 #endif
 
 typedef struct odeon_ctx {

@@ -323,7 +323,11 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
   const long long k_stop =
       a->sample_end < n_samples ? a->sample_end : n_samples;
-  const odeon_count max_steps = (odeon_count)a->max_steps;
+  /* (the bound only guards arguments that did not come from the same
+   * configuration as the source: the generated source's max_steps fits) */
+  const odeon_count max_steps =
+      (odeon_count)(a->max_steps < ODEON_COUNT_MAX ? a->max_steps
+                                                   : ODEON_COUNT_MAX);
   /* The end of the current step sequence: the end of settling, of the
    * solve, and without interpolation the next save time. It changes only
    * when a step lands on it (or a sample is written), so it is computed

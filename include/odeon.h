@@ -51,7 +51,7 @@ extern "C" {
   X(E_CANCELLED, -10, "cancelled by the caller")                               \
   X(E_UNSUPPORTED, -11, "not supported by this build, backend or method")      \
   X(E_RANGE, -12, "value out of range")                                        \
-  X(E_STATE, -13, "call not valid in the handle's current state")             \
+  X(E_STATE, -13, "call not valid in the handle's current state")              \
   X(E_INTERNAL, -14, "internal error (a bug in odeon; please report it)")
 
 typedef enum odeon_status {
@@ -92,8 +92,7 @@ enum odeon_run_status_bits {
 
 /* Write a human-readable decoding of a per-run status word into buf
  * ("ok" or "dt_min|nonfinite"). Returns the length it needed, like snprintf. */
-ODEON_API size_t odeon_run_status_string(uint32_t word, char *buf,
-                                         size_t size);
+ODEON_API size_t odeon_run_status_string(uint32_t word, char *buf, size_t size);
 
 /* ------------------------------------------------------------------ model */
 
@@ -143,9 +142,8 @@ typedef void (*odeon_jac_fn)(double t, const double *y, const double *p,
                              double *jac, void *user);
 ODEON_API int odeon_model_from_functions(
     int64_t n_states, const char *const *state_names, const double *y0_default,
-    int64_t n_params, const char *const *param_names,
-    const double *p_default, odeon_rhs_fn rhs, odeon_jac_fn jac, void *user,
-    odeon_model_t **out);
+    int64_t n_params, const char *const *param_names, const double *p_default,
+    odeon_rhs_fn rhs, odeon_jac_fn jac, void *user, odeon_model_t **out);
 
 /* ---------------------------------------------------------------- options */
 
@@ -195,10 +193,10 @@ typedef struct odeon_options {
   odeon_precision precision; /* ODEON_FLOAT64 */
   double atol;               /* 1e-6 absolute tolerance */
   double rtol;               /* 1e-6 relative tolerance */
-  double dt;        /* fixed step, or initial step for adaptive: 0 = auto
-                       (fixed methods then use duration/1000) */
-  double dt_min;    /* 1e-12 */
-  double dt_max;    /* 0 = the whole duration */
+  double dt;         /* fixed step, or initial step for adaptive: 0 = auto
+                        (fixed methods then use duration/1000) */
+  double dt_min;     /* 1e-12 */
+  double dt_max;     /* 0 = the whole duration */
   int64_t max_steps; /* 10000000 per run */
   /* Controller settings; NaN = the method's default (see
      controller_constants in the docs). */
@@ -211,16 +209,16 @@ typedef struct odeon_options {
   double newton_tol;
 
   /* --- timing --- */
-  double t0;            /* 0 */
-  double duration;      /* 1 */
-  double settling_time; /* 0: integrated but not recorded */
-  double save_every;    /* 0 = save the start and the end only */
+  double t0;              /* 0 */
+  double duration;        /* 1 */
+  double settling_time;   /* 0: integrated but not recorded */
+  double save_every;      /* 0 = save the start and the end only */
   double summarise_every; /* 0 = one summary window over the whole duration */
 
   /* --- outputs --- */
-  uint32_t outputs;         /* ODEON_OUT_STATE|ODEON_OUT_TIME|ODEON_OUT_STATUS */
-  const char *save;         /* NULL = all states; else "x,z" */
-  const char *summaries;    /* NULL = none; else "mean,max,peaks[3]" */
+  uint32_t outputs;      /* ODEON_OUT_STATE|ODEON_OUT_TIME|ODEON_OUT_STATUS */
+  const char *save;      /* NULL = all states; else "x,z" */
+  const char *summaries; /* NULL = none; else "mean,max,peaks[3]" */
 
   /* --- execution --- */
   odeon_backend_kind backend; /* ODEON_BACKEND_AUTO */
@@ -305,8 +303,8 @@ typedef enum odeon_dtype {
 
 /* A view of one output array, owned by the result. */
 typedef struct odeon_array_view {
-  const char *name;        /* "state", "time", "status", "counters", ... */
-  const void *data;        /* NULL if the output lives in a file sink */
+  const char *name; /* "state", "time", "status", "counters", ... */
+  const void *data; /* NULL if the output lives in a file sink */
   odeon_dtype dtype;
   int ndim;
   int64_t shape[ODEON_MAX_DIMS];
@@ -327,14 +325,14 @@ typedef enum odeon_dest_kind {
 
 typedef struct odeon_dest {
   odeon_dest_kind kind;
-  void *user_state;       /* DEST_USER: [sample][saved var][run] of the
-                             solve's precision; caller owns it */
+  void *user_state; /* DEST_USER: [sample][saved var][run] of the
+                       solve's precision; caller owns it */
   size_t user_state_bytes;
-  const char *path;       /* DEST_FILE / AUTO: the .npy path for the state
-                             output ("odeon-result.npy" if NULL); the
-                             observables and summaries then go beside it
-                             (STEM-observables.npy, STEM-summaries.npy) */
-  double ram_limit;       /* AUTO: bytes; 0 = half of physical memory */
+  const char *path; /* DEST_FILE / AUTO: the .npy path for the state
+                       output ("odeon-result.npy" if NULL); the
+                       observables and summaries then go beside it
+                       (STEM-observables.npy, STEM-summaries.npy) */
+  double ram_limit; /* AUTO: bytes; 0 = half of physical memory */
 } odeon_dest_t;
 
 /* Solve every run of the grid. On success *out holds the results (status

@@ -30,9 +30,9 @@ typedef struct odeon__module odeon__module;
 /* Source of a kernel to compile: the generated translation unit plus the
  * core headers it includes (embedded in the library at build time). */
 typedef struct odeon__module_source {
-  const char *text;   /* the generated source */
-  const char *name;   /* a short name for messages and cache files */
-  int real_bytes;     /* 4 or 8 */
+  const char *text; /* the generated source */
+  const char *name; /* a short name for messages and cache files */
+  int real_bytes;   /* 4 or 8 */
 } odeon__module_source;
 
 typedef struct odeon__backend_ops {
@@ -82,11 +82,11 @@ double odeon__now(void);
 /* Constructors (each returns ODEON_E_NODEVICE with a reason when its
  * hardware or driver is missing). */
 typedef struct odeon__backend_config {
-  int threads;        /* CPU: worker threads, 0 = all cores */
-  size_t mem_budget;  /* CPU: "device memory" budget in bytes, 0 = unlimited */
-  int device;         /* CUDA: device ordinal */
-  double timeout;     /* seconds any single internal wait may take */
-  int block_size;     /* CUDA: threads per block, 0 = occupancy API */
+  int threads;       /* CPU: worker threads, 0 = all cores */
+  size_t mem_budget; /* CPU: "device memory" budget in bytes, 0 = unlimited */
+  int device;        /* CUDA: device ordinal */
+  double timeout;    /* seconds any single internal wait may take */
+  int block_size;    /* CUDA: threads per block, 0 = occupancy API */
 } odeon__backend_config;
 
 int odeon__backend_cpu_create(const odeon__backend_config *cfg,

@@ -23,19 +23,19 @@
 
 /* Indices into odeon_kernel_info: what the host must know about a kernel. */
 enum odeon_kernel_info_index {
-  ODEON_INFO_ABI = 0,          /* ODEON_KERNEL_ABI */
-  ODEON_INFO_REAL_BYTES,       /* 4 or 8 */
+  ODEON_INFO_ABI = 0,    /* ODEON_KERNEL_ABI */
+  ODEON_INFO_REAL_BYTES, /* 4 or 8 */
   ODEON_INFO_N_STATES,
   ODEON_INFO_N_PARAMS,
   ODEON_INFO_N_OBSERVABLES,
   ODEON_INFO_N_DRIVERS,
-  ODEON_INFO_N_SAVED,          /* states written per sample */
-  ODEON_INFO_N_OBS_SAVED,      /* observables written per sample */
-  ODEON_INFO_N_SUMMARY_ROWS,   /* rows of out_summary per window */
-  ODEON_INFO_N_COUNTERS,       /* rows of counters */
-  ODEON_INFO_CARRY_LEN,        /* rows of carry (doubles) */
-  ODEON_INFO_ORDER,            /* method order */
-  ODEON_INFO_ADAPTIVE,         /* 1 if the method has an error estimate */
+  ODEON_INFO_N_SAVED,        /* states written per sample */
+  ODEON_INFO_N_OBS_SAVED,    /* observables written per sample */
+  ODEON_INFO_N_SUMMARY_ROWS, /* rows of out_summary per window */
+  ODEON_INFO_N_COUNTERS,     /* rows of counters */
+  ODEON_INFO_CARRY_LEN,      /* rows of carry (doubles) */
+  ODEON_INFO_ORDER,          /* method order */
+  ODEON_INFO_ADAPTIVE,       /* 1 if the method has an error estimate */
   ODEON_INFO_LEN = 16
 };
 
@@ -45,22 +45,22 @@ typedef struct odeon_kernel_args {
   long long run_offset; /* global index of the chunk's first run */
 
   /* --- inputs (device memory) --- */
-  const void *y0;      /* real [n_states][n]: initial states */
-  const void *params;  /* real [n_params][n] */
-  const void *drivers; /* real: driver spline block (core/spline.h), or 0 */
+  const void *y0;          /* real [n_states][n]: initial states */
+  const void *params;      /* real [n_params][n] */
+  const void *drivers;     /* real: driver spline block (core/spline.h), or 0 */
   long long driver_stride; /* 0 = drivers shared by all runs */
 
   /* --- timing (host doubles; the kernel converts) --- */
-  double t0;       /* start of integration */
-  double settle;   /* settling time: integrated, not recorded */
-  double duration; /* recorded span after the settling time */
+  double t0;              /* start of integration */
+  double settle;          /* settling time: integrated, not recorded */
+  double duration;        /* recorded span after the settling time */
   double save_every;      /* 0 = samples at start and end only */
   double summarise_every; /* length of a summary window */
   long long n_samples;    /* samples in the whole solve */
   long long n_windows;    /* summary windows in the whole solve */
 
   /* --- step control --- */
-  double dt;      /* fixed step, or initial step for adaptive (0 = auto) */
+  double dt; /* fixed step, or initial step for adaptive (0 = auto) */
   double dt_min, dt_max, atol, rtol;
   double safety, gain_min, gain_max, beta1, beta2, beta3;
   double deadband_min, deadband_max;
@@ -71,7 +71,7 @@ typedef struct odeon_kernel_args {
   /* --- this launch's time window --- */
   long long sample_begin, sample_end; /* samples written: [begin, end) */
   long long window_begin, window_end; /* summary windows written */
-  long long resume;  /* 0: start from y0; 1: continue from carry */
+  long long resume; /* 0: start from y0; 1: continue from carry */
 
   /* --- outputs (device memory; any may be 0 when not requested) --- */
   void *out_state;      /* real [sample - sample_begin][n_saved][n] */

@@ -314,6 +314,11 @@ typedef struct odeon_array_view {
   const char *const *labels;
 } odeon_array_view;
 
+/* Element i (flat index, C order over the view's shape) of a view held in
+ * memory, converted to double; NaN if the view has no data in memory or i
+ * is out of range. */
+ODEON_API double odeon_array_view_at(const odeon_array_view *view, int64_t i);
+
 /* Where results go. The default (dest == NULL) is memory the result owns,
  * or a .npy file sink when the result would exceed the RAM threshold. */
 typedef enum odeon_dest_kind {

@@ -37,4 +37,24 @@
     assert_non_null(strstr(odeon_last_error(), (fragment)));                   \
   } while (0)
 
+/* An output of a result as a malloc'ed array of doubles (NULL if absent or
+ * out of memory); *count elements. */
+static inline double *output_doubles(const odeon_result_t *r, const char *name,
+                                     size_t *count) {
+  odeon_array_view v;
+  *count = 0;
+  if (odeon_result_output(r, name, &v) != ODEON_OK || !v.data)
+    return NULL;
+  size_t n = 1;
+  for (int d = 0; d < v.ndim; d++)
+    n *= (size_t)v.shape[d];
+  double *x = malloc(n * sizeof *x);
+  if (!x)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    x[i] = odeon_array_view_at(&v, (int64_t)i);
+  *count = n;
+  return x;
+}
+
 #endif

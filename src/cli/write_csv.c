@@ -9,19 +9,6 @@
 #include "cli/cli.h"
 #include "util/error.h"
 
-static double element(const odeon_array_view *v, int64_t i) {
-  switch (v->dtype) {
-  case ODEON_DTYPE_F32:
-    return ((const float *)v->data)[i];
-  case ODEON_DTYPE_F64:
-    return ((const double *)v->data)[i];
-  case ODEON_DTYPE_U32:
-    return ((const uint32_t *)v->data)[i];
-  default:
-    return (double)((const int64_t *)v->data)[i];
-  }
-}
-
 /* The shortest text that reads back as the same double (times like 0.1
  * print as "0.1", not "0.10000000000000001"). */
 static const char *shortest(double v, char *buf, size_t size) {
@@ -64,11 +51,12 @@ int odeon__cli_write_csv(const odeon_result_t *result, const char *path,
   for (int64_t r = 0; r < nr; r++)
     for (int64_t s = 0; s < ns; s++) {
       fprintf(f, "%lld", (long long)r);
-      fprintf(f, ",%s", shortest(element(&time, s), tbuf, sizeof tbuf));
+      fprintf(f, ",%s",
+              shortest(odeon_array_view_at(&time, s), tbuf, sizeof tbuf));
       for (int64_t v = 0; v < nv; v++)
-        fprintf(f, fmt, element(&state, (s * nv + v) * nr + r));
+        fprintf(f, fmt, odeon_array_view_at(&state, (s * nv + v) * nr + r));
       for (int64_t v = 0; v < no; v++)
-        fprintf(f, fmt, element(&obs, (s * no + v) * nr + r));
+        fprintf(f, fmt, odeon_array_view_at(&obs, (s * no + v) * nr + r));
       fputc('\n', f);
     }
   int bad = ferror(f);

@@ -9,19 +9,6 @@
 #include "io/npy.h"
 #include "util/error.h"
 
-static double element(const odeon_array_view *v, int64_t i) {
-  switch (v->dtype) {
-  case ODEON_DTYPE_F32:
-    return ((const float *)v->data)[i];
-  case ODEON_DTYPE_F64:
-    return ((const double *)v->data)[i];
-  case ODEON_DTYPE_U32:
-    return ((const uint32_t *)v->data)[i];
-  default:
-    return (double)((const int64_t *)v->data)[i];
-  }
-}
-
 static FILE *open_out(const char *path) {
   return path ? fopen(path, "w") : stdout;
 }
@@ -56,7 +43,7 @@ int odeon__cli_write_summaries_csv(const odeon_result_t *r, const char *path,
     for (int64_t w = 0; w < nw; w++) {
       fprintf(f, "%lld,%lld", (long long)run, (long long)w);
       for (int64_t k = 0; k < nrow; k++)
-        fprintf(f, fmt, element(&v, (w * nrow + k) * nr + run));
+        fprintf(f, fmt, odeon_array_view_at(&v, (w * nrow + k) * nr + run));
       fputc('\n', f);
     }
   return close_out(f, path);
@@ -81,7 +68,7 @@ int odeon__cli_write_runs_csv(const odeon_result_t *r, const char *path) {
     odeon_run_status_string(w, text, sizeof text);
     fprintf(f, "%lld,%u,%s", (long long)run, (unsigned)w, text);
     for (int64_t k = 0; k < nc; k++)
-      fprintf(f, ",%lld", (long long)element(&cnt, k * nr + run));
+      fprintf(f, ",%lld", (long long)odeon_array_view_at(&cnt, k * nr + run));
     fputc('\n', f);
   }
   return close_out(f, path);

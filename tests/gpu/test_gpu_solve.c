@@ -104,26 +104,6 @@ static int run_solve(const solve_spec *s, odeon_backend_kind backend,
   return st;
 }
 
-/* An output as doubles (NULL if absent); *count elements. */
-static double *output_doubles(const odeon_result_t *r, const char *name,
-                              size_t *count) {
-  odeon_array_view v;
-  *count = 0;
-  if (odeon_result_output(r, name, &v) != ODEON_OK || !v.data)
-    return NULL;
-  size_t n = 1;
-  for (int d = 0; d < v.ndim; d++)
-    n *= (size_t)v.shape[d];
-  double *x = malloc(n * sizeof *x);
-  for (size_t i = 0; i < n; i++)
-    x[i] = v.dtype == ODEON_DTYPE_F32   ? (double)((const float *)v.data)[i]
-           : v.dtype == ODEON_DTYPE_F64 ? ((const double *)v.data)[i]
-           : v.dtype == ODEON_DTYPE_I64 ? (double)((const int64_t *)v.data)[i]
-                                        : (double)((const uint32_t *)v.data)[i];
-  *count = n;
-  return x;
-}
-
 /* max |a - b| / max(|b|, floor); NaN or a size mismatch is infinite. */
 static double rel_diff(const odeon_result_t *a, const odeon_result_t *b,
                        const char *name) {

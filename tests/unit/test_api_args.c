@@ -94,11 +94,38 @@ static void test_bad_options(void **state) {
   odeon_model_destroy(m);
 }
 
+/* odeon_array_view_at reads every dtype, and answers NaN out of range. */
+static void test_view_at(void **state) {
+  (void)state;
+  const float f[] = {2.385f, -1.5f};
+  const double d[] = {2.385, -1.5};
+  const uint32_t u[] = {7, 4000000000u};
+  const int64_t l[] = {-3, 1234567890123};
+  odeon_array_view v;
+  memset(&v, 0, sizeof v);
+  v.ndim = 1;
+  v.shape[0] = 2;
+  v.data = f, v.dtype = ODEON_DTYPE_F32;
+  assert_true(odeon_array_view_at(&v, 0) == (double)2.385f);
+  v.data = d, v.dtype = ODEON_DTYPE_F64;
+  assert_true(odeon_array_view_at(&v, 1) == -1.5);
+  v.data = u, v.dtype = ODEON_DTYPE_U32;
+  assert_true(odeon_array_view_at(&v, 1) == 4000000000.0);
+  v.data = l, v.dtype = ODEON_DTYPE_I64;
+  assert_true(odeon_array_view_at(&v, 1) == 1234567890123.0);
+  assert_true(isnan(odeon_array_view_at(&v, 2)));
+  assert_true(isnan(odeon_array_view_at(&v, -1)));
+  assert_true(isnan(odeon_array_view_at(NULL, 0)));
+  v.data = NULL;
+  assert_true(isnan(odeon_array_view_at(&v, 0)));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_options_not_initialised),
       cmocka_unit_test(test_bad_options),
+      cmocka_unit_test(test_view_at),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

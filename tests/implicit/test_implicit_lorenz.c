@@ -72,28 +72,11 @@ static int full_sweep;
 
 static void sweep(const char *method, int adaptive) {
   int compared = 0, failed = 0;
-  const int n_fixed = full_sweep ? 13 : 11;
-  for (int j = 0; j < (adaptive ? 5 : n_fixed); j++) {
-    double param = adaptive ? pow(10.0, -2 - j) : ldexp(1.0, -1 - j);
-    double jul = nh_julia_error(method, adaptive ? "adaptive" : "fixed", param);
-    if (jul < 0)
-      continue;
-    if (!(jul >= 4 * 4e-6 && jul <= 3e-2))
-      continue;
-    /* Julia's fixed-step implicit runs solved their stages loosely
-     * (reltol 1e-3) and some did not converge: where halving the step made
-     * Julia's own error grow more than 4x, its value at this step is an
-     * artefact of that solve, not the method's error, and is not a fair
-     * bound (a converged solve of a convergent method cannot do that). */
-    if (!adaptive) {
-      double next = nh_julia_error(method, "fixed", param / 2);
-      if (next > 4 * jul) {
-        printf("  %-20s fixed    %-10g julia %-12.4g skipped: Julia's error "
-               "at dt/2 is %.4g (unconverged solve)\n",
-               method, param, jul, next);
-        continue;
-      }
-    }
+  double params[13], julia[13];
+  int n = nh_protocol_settings(method, adaptive, full_sweep ? 13 : 11, 1,
+                               params, julia);
+  for (int j = 0; j < n; j++) {
+    double param = params[j], jul = julia[j];
     long long newton = 0;
     double ours = lorenz_error(method, adaptive, param, &newton);
     printf("  %-20s %-8s %-10g julia %-12.4g ours %-12.4g newton/run %-8.1f "

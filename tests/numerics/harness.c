@@ -250,6 +250,24 @@ int nh_lorenz_golden(double *rho, double *x, double *y, double *z) {
   return n == 1024 ? ODEON_OK : ODEON_E_IO;
 }
 
+int nh_protocol_settings(const char *method, int adaptive, int n_fixed,
+                         int skip_unconverged, double *param, double *julia) {
+  const char *mode = adaptive ? "adaptive" : "fixed";
+  int n = 0;
+  for (int j = 0; j < (adaptive ? 5 : n_fixed) && j < 13; j++) {
+    double p = adaptive ? pow(10.0, -2 - j) : ldexp(1.0, -1 - j);
+    double jul = nh_julia_error(method, mode, p);
+    if (jul < 0 || !(jul >= 4 * 4e-6 && jul <= 3e-2))
+      continue;
+    if (skip_unconverged && !adaptive &&
+        nh_julia_error(method, mode, p / 2) > 4 * jul)
+      continue;
+    param[n] = p;
+    julia[n++] = jul;
+  }
+  return n;
+}
+
 double nh_julia_error(const char *method, const char *mode, double param) {
   FILE *f = fopen(ODEON_TEST_DATA "/lorenz/julia_errors.csv", "r");
   if (!f)

@@ -49,6 +49,18 @@ int nh_lorenz_golden(double *rho, double *x, double *y, double *z);
 /* Julia's error for (method, mode "fixed"/"adaptive", param), or -1. */
 double nh_julia_error(const char *method, const char *mode, double param);
 
+/* The settings the Lorenz reference protocol checks for a method: fixed dt
+ * 2^-1 .. 2^-n_fixed, or adaptive tol 1e-2 .. 1e-6, where Julia's error
+ * lies in [4x the float32 floor (4e-6), 3e-2]. With skip_unconverged, fixed
+ * steps where Julia's own error grows more than 4x when dt halves are left
+ * out: Julia's fixed-step implicit runs solved their stages loosely
+ * (reltol 1e-3) and some did not converge, so its value there is an
+ * artefact of that solve, not a fair bound (a converged solve of a
+ * convergent method cannot do that). Writes at most 13 settings to param[]
+ * and julia[]; returns how many. */
+int nh_protocol_settings(const char *method, int adaptive, int n_fixed,
+                         int skip_unconverged, double *param, double *julia);
+
 extern const char nh_lorenz_model[];
 
 #endif

@@ -64,13 +64,10 @@ static double lorenz_error(const char *method, int adaptive, double param,
 
 static void sweep(const char *method, int adaptive) {
   int compared = 0, failed = 0;
-  for (int j = 0; j < (adaptive ? 5 : 13); j++) {
-    double param = adaptive ? pow(10.0, -2 - j) : ldexp(1.0, -1 - j);
-    double jul = nh_julia_error(method, adaptive ? "adaptive" : "fixed", param);
-    if (jul < 0)
-      continue;
-    if (!(jul >= 4 * 4e-6 && jul <= 3e-2))
-      continue;
+  double params[13], julia[13];
+  int n = nh_protocol_settings(method, adaptive, 13, 0, params, julia);
+  for (int j = 0; j < n; j++) {
+    double param = params[j], jul = julia[j];
     double ours = lorenz_error(method, adaptive, param, ODEON_FLOAT32);
     printf("  %-20s %-8s %-10g julia %-12.4g ours %-12.4g %s\n", method,
            adaptive ? "adaptive" : "fixed", param, jul, ours,

@@ -42,6 +42,13 @@
 #endif
 
 static int quick;
+/* --only NAME: run only the benchmarks whose name starts with NAME (rk4,
+   tsit5, output, ttfr), e.g. to trace one with ODEON_TRACE */
+static const char *only;
+
+static int selected(const char *name) {
+  return !only || strncmp(name, only, strlen(only)) == 0;
+}
 static const char *peers_dir = ODEON_SOURCE_DIR "/bench/peers";
 static char odeon_program[1024];
 static odeon__stream *bstream;
@@ -418,6 +425,8 @@ static void bench_fixed_and_adaptive(const gb_floor *rk4, const gb_floor *ts) {
   }
   for (int method = 0; method < 2; method++) {
     const char *alg = method ? "tsit5" : "classical-rk4";
+    if (!selected(method ? "tsit5" : "rk4"))
+      continue;
     for (int k = 0; k < 2; k++) {
       long long n = sizes[k];
       floor_result fr = run_floor(method ? ts : rk4, n, method);
@@ -730,11 +739,13 @@ int main(int argc, char **argv) {
       quick = 1;
     else if (strcmp(argv[i], "--peers") == 0 && i + 1 < argc)
       peers_dir = argv[++i];
+    else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
     else if (strcmp(argv[i], "--odeon") == 0 && i + 1 < argc)
       snprintf(odeon_program, sizeof odeon_program, "%s", argv[++i]);
     else {
-      fprintf(stderr, "usage: gpu_lorenz [--quick] [--peers DIR] [--odeon "
-                      "PATH]\n");
+      fprintf(stderr, "usage: gpu_lorenz [--quick] [--only rk4|tsit5|output|"
+                      "ttfr] [--peers DIR] [--odeon PATH]\n");
       return 1;
     }
   }
@@ -758,8 +769,10 @@ int main(int argc, char **argv) {
          "columns are n/a, the floors are measured\n");
 #endif
   bench_fixed_and_adaptive(&rk4, &ts);
-  bench_output_bound();
-  bench_time_to_first_result();
+  if (selected("output"))
+    bench_output_bound();
+  if (selected("ttfr"))
+    bench_time_to_first_result();
   GB_CHECK(gb_api->cuModuleUnload(rk4.mod), "cuModuleUnload");
   GB_CHECK(gb_api->cuModuleUnload(ts.mod), "cuModuleUnload");
   GB_OK(gb_be->ops->stream_destroy(gb_be, bstream), "stream_destroy");

@@ -38,8 +38,29 @@ enum {
   ODEON__CU_STREAM_NON_BLOCKING = 1,
   ODEON__CU_EVENT_DEFAULT = 0,
   ODEON__CU_EVENT_DISABLE_TIMING = 2,
-  ODEON__CU_MEMHOSTALLOC_PORTABLE = 1
+  ODEON__CU_MEMHOSTALLOC_PORTABLE = 1,
+  ODEON__CU_MEMHOSTREGISTER_PORTABLE = 1,
+  ODEON__CU_MEMORYTYPE_HOST = 1,
+  ODEON__CU_MEMORYTYPE_DEVICE = 2
 };
+
+/* cuda.h's CUDA_MEMCPY2D (the _v2 ABI): a strided copy, used to move a
+   chunk's [row][chunk runs] block straight into [row][all runs] memory. */
+typedef struct odeon__CUDA_MEMCPY2D {
+  size_t srcXInBytes, srcY;
+  int srcMemoryType;
+  const void *srcHost;
+  odeon__CUdeviceptr srcDevice;
+  void *srcArray;
+  size_t srcPitch;
+  size_t dstXInBytes, dstY;
+  int dstMemoryType;
+  void *dstHost;
+  odeon__CUdeviceptr dstDevice;
+  void *dstArray;
+  size_t dstPitch;
+  size_t WidthInBytes, Height;
+} odeon__CUDA_MEMCPY2D;
 
 /* The driver entry points odeon calls, filled by odeon__cuda_api_load(). */
 typedef struct odeon__cuda_api {
@@ -67,6 +88,11 @@ typedef struct odeon__cuda_api {
                                        size_t bytes, odeon__CUstream s);
   odeon__CUresult (*cuMemcpyDtoHAsync)(void *dst, odeon__CUdeviceptr src,
                                        size_t bytes, odeon__CUstream s);
+  odeon__CUresult (*cuMemHostRegister)(void *p, size_t bytes,
+                                       unsigned int flags);
+  odeon__CUresult (*cuMemHostUnregister)(void *p);
+  odeon__CUresult (*cuMemcpy2DAsync)(const odeon__CUDA_MEMCPY2D *copy,
+                                     odeon__CUstream s);
   odeon__CUresult (*cuMemsetD8Async)(odeon__CUdeviceptr dst,
                                      unsigned char value, size_t n,
                                      odeon__CUstream s);

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""trace_summary.py - a text summary of an ODEON_TRACE Chrome-trace file:
+per process, the wall span, and per row (thread or CUDA stream) and stage
+name the count, total and longest duration, plus how much of the span had
+a kernel running on some stream (the GPU's busy share) and the timeline of
+each chunk's stages. Reads only the standard library.
+
+usage: trace_summary.py TRACE.json [--chunks N] [--last-solve]
+  --chunks N    chunks to list (12)
+  --last-solve  only the last solve of each process: the events from its
+                last "fill" of chunk 0 on (a benchmark solves repeatedly)
+"""
+import json
+import sys
+from collections import defaultdict
+
+
+def union_length(intervals):
+    total, end = 0.0, None
+    for a, b in sorted(intervals):
+        if end is None or a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    show = 12
+    if "--chunks" in sys.argv:
+        show = int(sys.argv[sys.argv.index("--chunks") + 1])
+    with open(sys.argv[1]) as f:
+        events = json.load(f)
+    rows = {}
+    spans = defaultdict(list)  # (pid, row) -> [(name, chunk, t0, t1)]
+    open_b = {}
+    for e in events:
+        pid, tid, ph = e.get("pid"), e.get("tid"), e.get("ph")
+        if ph == "M":
+            rows[(pid, tid)] = e["args"]["name"]
+            continue
+        chunk = e.get("args", {}).get("chunk")
+        if ph == "X":
+            spans[(pid, tid)].append(
+                (e["name"], chunk, e["ts"], e["ts"] + e.get("dur", 0)))
+        elif ph == "B":
+            open_b[(pid, tid, e["name"], chunk)] = e["ts"]
+        elif ph == "E":
+            t0 = open_b.pop((pid, tid, e["name"], chunk), None)
+            if t0 is not None:
+                spans[(pid, tid)].append((e["name"], chunk, t0, e["ts"]))
+    for pid in sorted({p for p, _ in spans}):
+        mine = {k: v for k, v in spans.items() if k[0] == pid}
+        if "--last-solve" in sys.argv:
+            starts = [s[2] for v in mine.values() for s in v
+                      if s[0] == "fill" and s[1] == 0]
+            if starts:
+                t_first = max(starts)
+                mine = {k: [s for s in v if s[2] >= t_first]
+                        for k, v in mine.items()}
+                mine = {k: v for k, v in mine.items() if v}
+        t_lo = min(s[2] for v in mine.values() for s in v)
+        t_hi = max(s[3] for v in mine.values() for s in v)
+        span = (t_hi - t_lo) / 1e3
+        kernels = [(s[2], s[3]) for v in mine.values() for s in v
+                   if s[0] == "kernel"]
+        busy = union_length(kernels) / 1e3
+        print(f"process {pid}: span {span:.3f} ms, kernels running "
+              f"{busy:.3f} ms ({100 * busy / span if span else 0:.0f} %)")
+        for key in sorted(mine):
+            row = rows.get(key, f"thread {key[1]}")
+            by = defaultdict(list)
+            for name, _, a, b in mine[key]:
+                by[name].append((b - a) / 1e3)
+            for name, d in sorted(by.items()):
+                print(f"  {row:<18} {name:<10} n={len(d):<4} total "
+                      f"{sum(d):8.3f} ms  max {max(d):7.3f} ms")
+        chunks = defaultdict(list)
+        for v in mine.values():
+            for name, c, a, b in v:
+                if c is not None:
+                    chunks[c].append((a, name, b))
+        print("  chunk timeline (ms from the first event: stage start-end)")
+        for c in sorted(chunks)[:show]:
+            items = sorted(chunks[c])
+            text = "  ".join(f"{n} {(a - t_lo) / 1e3:.2f}-{(b - t_lo) / 1e3:.2f}"
+                             for a, n, b in items)
+            print(f"    {c}: {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

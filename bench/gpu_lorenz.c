@@ -43,7 +43,8 @@
 
 static int quick;
 /* --only NAME: run only the benchmarks whose name starts with NAME (rk4,
-   tsit5, output, ttfr), e.g. to trace one with ODEON_TRACE */
+   tsit5, output, ttfr), e.g. to trace one with ODEON_TRACE. The solves'
+   pipeline can be set with GB_SLOTS, GB_PINNED_MB and GB_CHUNK_RUNS. */
 static const char *only;
 
 static int selected(const char *name) {
@@ -249,6 +250,14 @@ static odeon_run odeon_solve_lorenz(long long n, const char *algorithm,
   } else {
     o.dt = 1e-3;
   }
+  /* pipeline knobs for experiments (defaults otherwise) */
+  const char *env = getenv("GB_SLOTS");
+  if (env)
+    o.slots = atoi(env);
+  if ((env = getenv("GB_PINNED_MB")))
+    o.pinned_memory = atof(env) * 1048576.0;
+  if ((env = getenv("GB_CHUNK_RUNS")))
+    o.chunk_runs = atoll(env);
   odeon_solver_t *s = NULL;
   double t0 = odeon__now();
   st = odeon_solver_create(m, &o, &s);

@@ -65,9 +65,10 @@ typedef struct odeon__engine_request {
   long long window_samples; /* 0 = planned; else at most this many samples
                                per launch (forces time windows) */
   int slots;                /* pipeline depth; 0 = 2 */
-  int writeback_threads;    /* helper threads that split a large writeback
-                               (over 4 MiB); 0 = half the cores - 1, at most
-                               7 */
+  int writeback_threads;    /* helper threads that split a large input
+                               fill or writeback; 0 = half the cores - 1
+                               on the CPU backend, all but 2 on a GPU, at
+                               most 15 */
   long long probe_runs;     /* runs per chunk until a launch has been timed;
                                0 = 16384. Later chunks are sized so one launch
                                takes about timeout / 8. */

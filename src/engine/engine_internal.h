@@ -15,7 +15,7 @@
 #include "util/error.h"
 
 #define ODEON__MAX_SLOTS 64
-#define ODEON__MAX_HELPERS 7 /* writeback helper threads for large items */
+#define ODEON__MAX_HELPERS 15 /* fill and writeback helpers, large items */
 #define ODEON__ENGINE_MSG 2048
 /* device buffers of a slot (7) and its two staging areas */
 #define ODEON__SLOT_BUFFERS 9
@@ -68,7 +68,7 @@ typedef struct odeon__engine {
   long long items_done; /* launches written back, for deadline renewal */
   pthread_t writeback;
   int writeback_started;
-  int helpers; /* writeback helper threads a large item may use */
+  int helpers; /* helper threads a large fill or writeback may use */
 } odeon__engine;
 
 /* Outputs shared by the engine solves of several devices (engine.h). */

@@ -261,6 +261,30 @@ int odeon__grid_fill(const odeon_grid_t *g, odeon_symbol_kind kind,
                         (long long)n, (long long)g->runs, real_bytes);
   const grid_var *v =
       &g->vars[kind == ODEON_SYM_STATE ? index : g->n_states + index];
+  /* The common shapes as plain loops the compiler vectorises (a GPU chunk
+     fills millions of values): one value for every run, and consecutive
+     values one per run. */
+  if (v->src == SRC_DEFAULT || (v->src == SRC_COLUMN && v->n == 1)) {
+    double x = v->src == SRC_DEFAULT ? v->def : v->values[0];
+    if (real_bytes == 8)
+      for (int64_t r = 0; r < n; r++)
+        ((double *)out)[r] = x;
+    else
+      for (int64_t r = 0; r < n; r++)
+        ((float *)out)[r] = (float)x;
+    return ODEON_OK;
+  }
+  int64_t step = v->src == SRC_SWEEP ? v->stride : g->row_stride;
+  int64_t at = v->src == SRC_SWEEP ? first % v->n : first;
+  if (step == 1 && at + n <= v->n) {
+    const double *x = v->values + at;
+    if (real_bytes == 8)
+      memcpy(out, x, (size_t)n * sizeof *x);
+    else
+      for (int64_t r = 0; r < n; r++)
+        ((float *)out)[r] = (float)x[r];
+    return ODEON_OK;
+  }
   /* Walk the run range with counters instead of dividing per run: the value
      index advances by one every `stride` runs (and wraps for sweeps). */
   int64_t stride = v->src == SRC_SWEEP ? v->stride : g->row_stride;

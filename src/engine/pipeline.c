@@ -24,6 +24,7 @@
 #include "backend/sync.h"
 #include "engine/engine_internal.h"
 #include "engine/grid.h"
+#include "util/parallel.h"
 #include "util/trace.h"
 
 /* Until the first launch has been timed, chunks hold at most this many runs
@@ -99,6 +100,32 @@ static void post(odeon__engine *e, int index, double launched) {
   pthread_mutex_unlock(&e->mu);
 }
 
+/* A chunk's input fill, split by runs into parts (a GPU's chunk holds
+   millions of runs; one thread fills them slower than the GPU computes). */
+typedef struct fill_job {
+  odeon__engine *e;
+  odeon__slot *s;
+  long long first, n;
+} fill_job;
+
+/* A part per this many bytes of inputs. */
+#define FILL_PART_BYTES ((size_t)2 << 20)
+
+static int fill_part(void *ctx, int part, int parts) {
+  const fill_job *j = ctx;
+  odeon__engine *e = j->e;
+  const odeon__engine_request *req = e->req;
+  long long lo = j->n * part / parts, hi = j->n * (part + 1) / parts;
+  size_t rb = (size_t)e->rb, nn = (size_t)j->n;
+  int st = ODEON_OK;
+  for (long long i = 0; !st && i < e->ns + e->np; i++)
+    st = odeon__grid_fill(
+        req->grid, i < e->ns ? ODEON_SYM_STATE : ODEON_SYM_PARAMETER,
+        i < e->ns ? i : i - e->ns, j->first + lo, hi - lo, e->rb,
+        j->s->h_in + ((size_t)i * nn + (size_t)lo) * rb);
+  return st;
+}
+
 /* Queue chunk c, starting at run `first`; returns its run count in *n_out
    (the slot's capacity, less when the runs left or the measured launch time
    say so). */
@@ -121,14 +148,12 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   /* The slot is free: its stream has finished everything of its last
      chunk, so the input staging can be refilled. */
   odeon__trace_begin("fill", c);
-  for (long long i = 0; !st && i < e->ns; i++)
-    st = odeon__grid_fill(req->grid, ODEON_SYM_STATE, i, first, n, e->rb,
-                          s->h_in + (size_t)i * nn * rb);
-  for (long long i = 0; !st && i < e->np; i++)
-    st = odeon__grid_fill(req->grid, ODEON_SYM_PARAMETER, i, first, n, e->rb,
-                          s->h_in + (size_t)(e->ns + i) * nn * rb);
-  odeon__trace_end("fill", c);
   size_t in_bytes = (size_t)(e->ns + e->np) * nn * rb;
+  fill_job fj = {e, s, first, n};
+  st = odeon__run_parts(
+      fill_part, &fj,
+      odeon__parts_for(in_bytes, FILL_PART_BYTES, e->helpers + 1));
+  odeon__trace_end("fill", c);
   if (!st && in_bytes)
     st = e->ops->copy_h2d_async(s->stream, s->d_in, s->h_in, in_bytes);
   if (st)
@@ -317,12 +342,16 @@ int odeon__engine_check_request(odeon__engine *e) {
       (req->outputs & ODEON_OUT_SUMMARIES) && e->nsum > 0 && req->n_windows > 0;
   e->want_cnt = (req->outputs & ODEON_OUT_COUNTERS) && e->ncnt > 0;
   e->timeout = req->timeout > 0 ? req->timeout : 600.0;
-  /* Helpers for large writebacks: half the cores (the rest compute or feed
-     the device), at most ODEON__MAX_HELPERS. */
+  /* Helpers for large fills and writebacks: on the CPU backend half the
+     cores (the rest compute), on a GPU all of them but the producer (the
+     CPU has nothing else to do, and the host copies are what a GPU solve
+     waits for), at most ODEON__MAX_HELPERS. */
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  int gpu = e->ops && strcmp(e->ops->name, "cpu") != 0;
   e->helpers = req->writeback_threads > 0 ? req->writeback_threads
-               : ncpu > 2                 ? (int)(ncpu / 2) - 1
-                                          : 0;
+               : ncpu <= 2                ? 0
+               : gpu                      ? (int)ncpu - 2
+                                          : (int)(ncpu / 2) - 1;
   if (e->helpers > ODEON__MAX_HELPERS)
     e->helpers = ODEON__MAX_HELPERS;
   e->n_slots = req->slots ? req->slots : 2;

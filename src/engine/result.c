@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/result.h"
+#include "util/bigmem.h"
 #include "util/error.h"
 
 static const char *const out_names[ODEON__OUT_COUNT] = {
@@ -74,13 +75,13 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
   } else if (user) {
     o->data = user;
   } else if (bytes) {
-    if (bytes > SIZE_MAX || !(o->data = malloc((size_t)bytes)))
+    if (bytes > SIZE_MAX || !(o->data = odeon__big_alloc((size_t)bytes)))
       return odeon__error(ODEON_E_NOMEM,
                           "result: cannot allocate %llu bytes for the '%s' "
                           "output (use a file destination for results larger "
                           "than memory)",
                           (unsigned long long)bytes, out_names[id]);
-    o->owned = 1;
+    o->owned = (size_t)bytes;
   }
   return ODEON_OK;
 }
@@ -101,7 +102,7 @@ void odeon_result_destroy(odeon_result_t *r) {
       free(*l);
     free(o->labels);
     if (o->owned)
-      free(o->data);
+      odeon__big_free(o->data, o->owned);
     free(o->file);
   }
   free(r);

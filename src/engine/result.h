@@ -28,7 +28,7 @@ typedef struct odeon__output {
   const char *axes[ODEON_MAX_DIMS];
   char **labels; /* NULL-terminated copy, or NULL */
   void *data;    /* NULL when the output lives in a file */
-  int owned;     /* data allocated by the result */
+  size_t owned;  /* bytes of data allocated by the result (0: not ours) */
   char *file;    /* the .npy path when in a file */
 } odeon__output;
 

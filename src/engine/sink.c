@@ -9,6 +9,7 @@
 
 #include "util/error.h"
 #include "util/fault.h"
+#include "util/stream_copy.h"
 
 void odeon__sink_memory(odeon__sink *s, void *mem, size_t esize) {
   memset(s, 0, sizeof *s);
@@ -51,7 +52,7 @@ int odeon__sink_write(odeon__sink *s, uint64_t elem, const void *src,
   if (s->npy)
     return odeon__npy_write(s->npy, elem, src, bytes);
   if (s->mem)
-    memcpy(s->mem + elem * s->esize, src, bytes);
+    odeon__stream_copy(s->mem + elem * s->esize, src, bytes);
   return ODEON_OK;
 }
 

@@ -5,27 +5,26 @@
 
 #include "backend/sync.h"
 #include "engine/engine_internal.h"
+#include "util/parallel.h"
+#include "util/stream_copy.h"
 #include "util/trace.h"
 
-/* One share of a writeback: the rows whose running index is congruent to
-   `part` modulo `parts` (rows are whole runs of one sample and variable, so
-   shares never touch the same bytes). */
-typedef struct share {
+/* One writeback, split into parts: part p takes the rows whose running
+   index is congruent to p modulo the parts (rows are whole runs of one
+   sample and variable, so parts never touch the same bytes). */
+typedef struct wb_job {
   odeon__engine *e;
   const odeon__slot *s;
-  int part, parts;
-  long long row; /* running row index */
-  int status;
-  char msg[512]; /* the failing share's message (thread-local otherwise) */
-} share;
+} wb_job;
 
-static int deliver_rows(share *sh, odeon__out_id id, const unsigned char *src,
+static int deliver_rows(const wb_job *j, long long *row, int part, int parts,
+                        odeon__out_id id, const unsigned char *src,
                         long long rows, long long row0, size_t esize) {
   /* staging [rows][n] -> destination [row0 + row][runs] at column first */
-  odeon__engine *e = sh->e;
-  long long first = sh->s->first, n = sh->s->n;
+  odeon__engine *e = j->e;
+  long long first = j->s->first, n = j->s->n;
   for (long long r = 0; r < rows; r++) {
-    if (sh->row++ % sh->parts != sh->part)
+    if ((*row)++ % parts != part)
       continue;
     uint64_t elem = (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)first;
     int st = odeon__sink_write(&e->sink[id], elem,
@@ -51,64 +50,46 @@ static long long item_bytes(const odeon__engine *e, const odeon__slot *s) {
   return b;
 }
 
-static void *deliver_share(void *arg) {
-  share *sh = arg;
-  odeon__engine *e = sh->e;
-  const odeon__slot *s = sh->s;
-  long long ns = s->se - s->sb, nw = s->we - s->wb;
+static int deliver_part(void *ctx, int part, int parts) {
+  const wb_job *j = ctx;
+  odeon__engine *e = j->e;
+  const odeon__slot *s = j->s;
+  long long ns = s->se - s->sb, nw = s->we - s->wb, row = 0;
   size_t rb = (size_t)e->rb;
   int st = ODEON_OK;
   if (e->want_state && !st)
-    st = deliver_rows(sh, ODEON__OUT_STATE, s->h_out + e->off_state,
-                      ns * e->nsav, s->sb * e->nsav, rb);
+    st = deliver_rows(j, &row, part, parts, ODEON__OUT_STATE,
+                      s->h_out + e->off_state, ns * e->nsav, s->sb * e->nsav,
+                      rb);
   if (e->want_obs && !st)
-    st = deliver_rows(sh, ODEON__OUT_OBS, s->h_out + e->off_obs, ns * e->nobs,
-                      s->sb * e->nobs, rb);
+    st = deliver_rows(j, &row, part, parts, ODEON__OUT_OBS,
+                      s->h_out + e->off_obs, ns * e->nobs, s->sb * e->nobs, rb);
   if (e->want_sum && !st)
-    st = deliver_rows(sh, ODEON__OUT_SUMMARIES, s->h_out + e->off_sum,
-                      nw * e->nsum, s->wb * e->nsum, rb);
+    st = deliver_rows(j, &row, part, parts, ODEON__OUT_SUMMARIES,
+                      s->h_out + e->off_sum, nw * e->nsum, s->wb * e->nsum, rb);
   if (s->last && !st)
-    st = deliver_rows(sh, ODEON__OUT_STATUS, s->h_out + e->off_status, 1, 0, 4);
+    st = deliver_rows(j, &row, part, parts, ODEON__OUT_STATUS,
+                      s->h_out + e->off_status, 1, 0, 4);
   if (s->last && e->want_cnt && !st)
-    st = deliver_rows(sh, ODEON__OUT_COUNTERS, s->h_out + e->off_cnt, e->ncnt,
-                      0, 8);
-  sh->status = st;
-  if (st)
-    snprintf(sh->msg, sizeof sh->msg, "%s", odeon_last_error());
-  return NULL;
+    st = deliver_rows(j, &row, part, parts, ODEON__OUT_COUNTERS,
+                      s->h_out + e->off_cnt, e->ncnt, 0, 8);
+  /* the memory sinks' streamed stores are complete before the join */
+  odeon__stream_fence();
+  return st;
 }
 
-/* A share per this many bytes: below it a helper thread costs more than it
+/* A part per this many bytes: below it a helper thread costs more than it
    saves. */
-#define SHARE_BYTES ((long long)4 << 20)
+#define PART_BYTES ((size_t)4 << 20)
 
 /* Move a slot's staging data to the destination. Large items are split
-   over helper threads (started and joined here): one thread copying, and
-   faulting in fresh result pages, cannot keep up with a GPU's downloads. */
+   over helper threads: one thread copying, and faulting in fresh result
+   pages, cannot keep up with a GPU's downloads. */
 static int deliver(odeon__engine *e, const odeon__slot *s) {
-  share sh[ODEON__MAX_HELPERS + 1];
-  long long bytes = item_bytes(e, s);
-  int parts = (int)(bytes / SHARE_BYTES) + 1;
-  if (parts > e->helpers + 1)
-    parts = e->helpers + 1;
-  pthread_t tid[ODEON__MAX_HELPERS];
-  int started = 0;
-  for (int p = 0; p < parts; p++)
-    sh[p] = (share){e, s, p, parts, 0, 0, ""};
-  for (int p = 1; p < parts; p++) {
-    if (pthread_create(&tid[p - 1], NULL, deliver_share, &sh[p]))
-      break; /* fewer helpers: this thread does their shares below */
-    started++;
-  }
-  deliver_share(&sh[0]);
-  for (int p = started + 1; p < parts; p++)
-    deliver_share(&sh[p]);
-  for (int p = 0; p < started; p++)
-    pthread_join(tid[p], NULL);
-  for (int p = 0; p < parts; p++)
-    if (sh[p].status)
-      return odeon__error(sh[p].status, "%s", sh[p].msg);
-  return ODEON_OK;
+  wb_job j = {e, s};
+  return odeon__run_parts(
+      deliver_part, &j,
+      odeon__parts_for((size_t)item_bytes(e, s), PART_BYTES, e->helpers + 1));
 }
 
 void *odeon__engine_writeback_main(void *arg) {

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "gpu_common.h"
+#include "util/bigmem.h"
+#include "util/stream_copy.h"
 
 static odeon__CUstream st;
 static size_t big;       /* pageable buffer bytes */
@@ -32,29 +34,55 @@ typedef struct copy_job {
   int reps;
 } copy_job;
 
+static int use_stream; /* copy with odeon__stream_copy, not memcpy */
+
 static void *copy_main(void *arg) {
   copy_job *j = arg;
-  for (int r = 0; r < j->reps; r++)
-    memcpy(j->dst, j->src, j->bytes);
+  for (int r = 0; r < j->reps; r++) {
+    if (use_stream) {
+      odeon__stream_copy(j->dst, j->src, j->bytes);
+      odeon__stream_fence();
+    } else {
+      memcpy(j->dst, j->src, j->bytes);
+    }
+  }
   return NULL;
 }
 
-/* T threads copy `piece` bytes from P into consecutive pieces of B, reps
-   times over; returns GB/s. */
-static double threaded_copy(int threads, int reps) {
+typedef struct reg_job {
+  unsigned char *p;
+  size_t bytes;
+  int unreg;
+} reg_job;
+
+static void *reg_main(void *arg) {
+  reg_job *j = arg;
+  if (j->unreg)
+    gb_api->cuMemHostUnregister(j->p);
+  else if (gb_api->cuMemHostRegister(j->p, j->bytes, 0))
+    fprintf(stderr, "cuMemHostRegister failed in a thread\n");
+  return NULL;
+}
+
+/* Register (then unregister) B in `threads` equal pieces at once; returns
+   the registration's GB/s and puts the unregistration's in *unreg_gbps. */
+static double parallel_register(int threads, double *unreg_gbps) {
   pthread_t tid[64];
-  copy_job job[64];
-  size_t share = piece / (size_t)threads;
-  double t0 = now();
-  for (int i = 0; i < threads; i++) {
-    job[i] = (copy_job){B + (size_t)i * share * 2 % (big - share),
-                        P + (size_t)i * share, share, reps};
-    pthread_create(&tid[i], NULL, copy_main, &job[i]);
+  reg_job job[64];
+  size_t share = big / (size_t)threads / 4096 * 4096;
+  double gbps[2];
+  for (int u = 0; u < 2; u++) {
+    double t0 = now();
+    for (int i = 0; i < threads; i++) {
+      job[i] = (reg_job){B + (size_t)i * share, share, u};
+      pthread_create(&tid[i], NULL, reg_main, &job[i]);
+    }
+    for (int i = 0; i < threads; i++)
+      pthread_join(tid[i], NULL);
+    gbps[u] = (double)share * threads / (now() - t0) / 1e9;
   }
-  for (int i = 0; i < threads; i++)
-    pthread_join(tid[i], NULL);
-  double s = now() - t0;
-  return (double)share * threads * reps / s / 1e9;
+  *unreg_gbps = gbps[1];
+  return gbps[0];
 }
 
 /* Queue `count` D2H copies of `piece` bytes into dst (pinned or
@@ -177,6 +205,41 @@ int main(int argc, char **argv) {
            "runs at %.2f GB/s\n",
            tc[i], gbps, (double)piece * 24 / (ms * 1e-3) / 1e9);
     gb_timer_free(&t);
+  }
+
+  use_stream = 1;
+  for (size_t i = 0; i < sizeof tc / sizeof tc[0]; i++) {
+    gb_timer t = gb_timer_make(st);
+    gb_timer_start(&t);
+    for (int k = 0; k < 24; k++)
+      GB_CHECK(gb_api->cuMemcpyDtoHAsync(P2, D, piece, st), "d2h");
+    double gbps = threaded_copy(tc[i], 8);
+    double ms = gb_timer_stop(&t);
+    printf("streamed copy pinned -> pageable, %2d threads: %6.2f GB/s while "
+           "D2H runs at %.2f GB/s\n",
+           tc[i], gbps, (double)piece * 24 / (ms * 1e-3) / 1e9);
+    gb_timer_free(&t);
+  }
+  use_stream = 0;
+  for (int th = 1; th <= 16; th *= 4) {
+    double ug = 0, rg = parallel_register(th, &ug);
+    printf("cuMemHostRegister of %.1f GiB touched memory from %2d threads: "
+           "%.1f GB/s (unregister %.1f GB/s)\n",
+           gib, th, rg, ug);
+  }
+  {
+    _Atomic int stop = 0;
+    for (int th = 1; th <= 16; th *= 4) {
+      size_t bytes = (size_t)2 << 30;
+      void *m = odeon__big_alloc(bytes);
+      double t1 = now();
+      int rc = odeon__big_populate(m, bytes, th, &stop);
+      double s1 = now() - t1;
+      printf("MADV_POPULATE_WRITE of 2 GiB (huge pages asked), %2d threads: "
+             "%s%.2f GB/s\n",
+             th, rc ? "UNSUPPORTED " : "", (double)bytes / s1 / 1e9);
+      odeon__big_free(m, bytes);
+    }
   }
 
   /* page-locking the touched pageable buffer */

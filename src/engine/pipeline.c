@@ -434,6 +434,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
     e->bytes_total = req->into->bytes_total;
   } else if (!st) {
     st = odeon__engine_setup_outputs(e);
+    if (!st)
+      odeon__engine_prefault_start(e);
   }
   if (!st && e->drivers && e->drivers_bytes)
     st = e->ops->dev_alloc(e->be, e->drivers_bytes, &e->d_drivers);
@@ -490,6 +492,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
   }
   if (e->writeback_started)
     pthread_join(e->writeback, NULL);
+  odeon__engine_prefault_join(e);
   if (!e->status && req->cache)
     odeon__engine_store_cache(e, sizes);
   else

@@ -9,12 +9,16 @@
 #include "util/stream_copy.h"
 #include "util/trace.h"
 
-/* One writeback, split into parts: part p takes the rows whose running
-   index is congruent to p modulo the parts (rows are whole runs of one
-   sample and variable, so parts never touch the same bytes). */
+/* One writeback, split into parts. With many rows (a row is the chunk's
+   runs of one sample and variable), part p takes the rows whose running
+   index is congruent to p modulo the parts; with fewer rows than that
+   spreads well (a start-and-end solve has 2 x states + 1 rows of millions
+   of runs), part p takes its share of the runs of every row. Parts never
+   touch the same bytes. */
 typedef struct wb_job {
   odeon__engine *e;
   const odeon__slot *s;
+  int by_runs;
 } wb_job;
 
 static int deliver_rows(const wb_job *j, long long *row, int part, int parts,
@@ -23,16 +27,34 @@ static int deliver_rows(const wb_job *j, long long *row, int part, int parts,
   /* staging [rows][n] -> destination [row0 + row][runs] at column first */
   odeon__engine *e = j->e;
   long long first = j->s->first, n = j->s->n;
+  long long lo = j->by_runs ? n * part / parts : 0;
+  long long hi = j->by_runs ? n * (part + 1) / parts : n;
   for (long long r = 0; r < rows; r++) {
-    if ((*row)++ % parts != part)
+    if (!j->by_runs && (*row)++ % parts != part)
       continue;
-    uint64_t elem = (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)first;
-    int st = odeon__sink_write(&e->sink[id], elem,
-                               src + (size_t)r * (size_t)n * esize, (size_t)n);
+    uint64_t elem =
+        (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)(first + lo);
+    int st = odeon__sink_write(
+        &e->sink[id], elem, src + ((size_t)r * (size_t)n + (size_t)lo) * esize,
+        (size_t)(hi - lo));
     if (st)
       return st;
   }
   return ODEON_OK;
+}
+
+/* Rows a slot's item delivers. */
+static long long item_rows(const odeon__engine *e, const odeon__slot *s) {
+  long long ns = s->se - s->sb, nw = s->we - s->wb, rows = 0;
+  if (e->want_state)
+    rows += ns * e->nsav;
+  if (e->want_obs)
+    rows += ns * e->nobs;
+  if (e->want_sum)
+    rows += nw * e->nsum;
+  if (s->last)
+    rows += 1 + (e->want_cnt ? e->ncnt : 0);
+  return rows;
 }
 
 /* Bytes a slot's item delivers. */
@@ -86,10 +108,10 @@ static int deliver_part(void *ctx, int part, int parts) {
    over helper threads: one thread copying, and faulting in fresh result
    pages, cannot keep up with a GPU's downloads. */
 static int deliver(odeon__engine *e, const odeon__slot *s) {
-  wb_job j = {e, s};
-  return odeon__run_parts(
-      deliver_part, &j,
-      odeon__parts_for((size_t)item_bytes(e, s), PART_BYTES, e->helpers + 1));
+  int parts =
+      odeon__parts_for((size_t)item_bytes(e, s), PART_BYTES, e->helpers + 1);
+  wb_job j = {e, s, item_rows(e, s) < 4LL * parts};
+  return odeon__run_parts(deliver_part, &j, parts);
 }
 
 void *odeon__engine_writeback_main(void *arg) {

@@ -431,6 +431,32 @@ static void split_writeback(void **state) {
   pk_ref_free(&ref);
 }
 
+/* Items with few rows split by runs over the helpers, and the result's
+   pages faulted in by the background prefault while the writeback fills
+   them: still bit for bit the plain loop's values. */
+static void helpers_by_runs_and_prefault(void **state) {
+  fixture *f = *state;
+  pk_ref ref;
+  assert_ok(pk_reference(&f->env[0], 16, 128, 64, &ref)); /* 131072 runs */
+  odeon_grid_t *g = pk_grid(16, 128, 64);
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], g);
+  req.writeback_threads = 5;
+  req.window_samples = 1; /* items of one sample: 5 rows of 1 MiB */
+  req.prefault = 1;       /* the result holds 71 MB */
+  /* chunks of 4096 runs: one part per item; of all runs: items of 5.2
+     and 6.8 MB in two parts, split by runs (5 and 7 rows) */
+  for (int whole = 0; whole < 2; whole++) {
+    req.chunk_runs = whole ? 131072 : 4096;
+    odeon_result_t *res = NULL;
+    assert_ok(odeon__engine_solve(&req, &res));
+    assert_int_equal(pk_compare(res, &ref, 8), 0);
+    odeon_result_destroy(res);
+  }
+  pk_ref_free(&ref);
+  odeon_grid_destroy(g);
+}
+
 static void plan_math(void **state) {
   (void)state;
   odeon__plan_input in = {0};
@@ -513,6 +539,7 @@ int main(void) {
       cmocka_unit_test(tiny_budgets),
       cmocka_unit_test(slot_cache),
       cmocka_unit_test(split_writeback),
+      cmocka_unit_test(helpers_by_runs_and_prefault),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

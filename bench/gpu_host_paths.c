@@ -85,6 +85,24 @@ static double parallel_register(int threads, double *unreg_gbps) {
   return gbps[0];
 }
 
+/* T threads copy `piece` bytes from P into consecutive pieces of B, reps
+   times over; returns GB/s. */
+static double threaded_copy(int threads, int reps) {
+  pthread_t tid[64];
+  copy_job job[64];
+  size_t share = piece / (size_t)threads;
+  double t0 = now();
+  for (int i = 0; i < threads; i++) {
+    job[i] = (copy_job){B + (size_t)i * share * 2 % (big - share),
+                        P + (size_t)i * share, share, reps};
+    pthread_create(&tid[i], NULL, copy_main, &job[i]);
+  }
+  for (int i = 0; i < threads; i++)
+    pthread_join(tid[i], NULL);
+  double s = now() - t0;
+  return (double)share * threads * reps / s / 1e9;
+}
+
 /* Queue `count` D2H copies of `piece` bytes into dst (pinned or
    registered) and time them with events. */
 static double d2h_gbps(void *dst, int count) {

@@ -499,7 +499,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     {
       const odeon_ctrl saved_ctl = st.ctl;
       const int fin = odeon_all_finite(y_new);
-      const double e = fin ? (double)eest : odeon_nan();
+      const odeon_real e = fin ? eest : (odeon_real)odeon_nan();
       double h_next = st.h;
 #ifdef ODEON_STEP_SAFETY_SCALE
       st.ctl.safety_scale = ODEON_STEP_SAFETY_SCALE(&st.ws, a);

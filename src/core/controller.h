@@ -146,9 +146,10 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   (void)db_min;
   (void)db_max;
   const double expo = 1.0 / (double)(ODEON_METHOD_ERR_ORDER + 1);
-  /* NaN or above 1e300; in float, (double)e > 1e300 only for e = +inf,
-   * i.e. e > FLT_MAX, a compare without the conversion */
-  if (!(eest_r == eest_r) || eest_r > ODEON_CTRL_HUGE) {
+  /* NaN or above 1e300 (one compare: false for NaN); in float,
+   * (double)e > 1e300 only for e = +inf, i.e. e > FLT_MAX, a compare
+   * without the conversion */
+  if (!(eest_r <= ODEON_CTRL_HUGE)) {
     *h_next = h * qmin;
     c->success = 0;
     return 0;

@@ -27,13 +27,25 @@
 
 /* OrdinaryDiffEq's qoldinit and the PID controller's accept threshold. */
 #define ODEON_QOLD_INIT 1e-4
+/* odeon_ctrl_decide: an error estimate above it is treated as non-finite
+ * (1e300; for float, FLT_MAX: (double)e > 1e300 only for e = +inf) */
+#if ODEON_REAL_IS_FLOAT
+#define ODEON_CTRL_HUGE 0x1.fffffep+127f
+#else
+#define ODEON_CTRL_HUGE 1e300
+#endif
 #define ODEON_PID_ACCEPT_SAFETY 0.81
 
 typedef struct odeon_ctrl {
-  double qold;   /* PI: max(previous accepted EEst, 1e-4); I/Gus.: last q */
-  double q11;    /* unused: PI's EEst^beta1 is formed and used within one
-                    attempt, so it is no state (the carry keeps its row) */
-  double e1, e2; /* PID: 1/EEst of the last two accepted steps */
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  odeon_real qold; /* max(previous accepted EEst, 1e-4), in the precision
+                      PI works in (below) */
+#else
+  double qold; /* Gustafsson: last q */
+#endif
+  double q11;           /* unused: PI's EEst^beta1 is formed and used within one
+                           attempt, so it is no state (the carry keeps its row) */
+  double e1, e2;        /* PID: 1/EEst of the last two accepted steps */
   double dtacc, erracc; /* Gustafsson: last accepted step and its error */
   int success;          /* PI, Gustafsson: 1 after an accepted attempt; 0 at the
                            start, after a non-finite error and (Gustafsson) after a
@@ -46,7 +58,7 @@ typedef struct odeon_ctrl {
 } odeon_ctrl;
 
 ODEON_HD static inline void odeon_ctrl_init(odeon_ctrl *c) {
-  c->qold = ODEON_QOLD_INIT;
+  c->qold = ODEON_QOLD_INIT; /* PI in float: (float)1e-4, what it used */
   c->q11 = 1.0;
   c->e1 = 1.0;
   c->e2 = 1.0;
@@ -74,8 +86,9 @@ ODEON_HD static inline void odeon_ctrl_save(const odeon_ctrl *c, double *carry,
 ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
                                             long long stride) {
   odeon_ctrl_init(c);
-#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI ||                                 \
-    ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  c->qold = (odeon_real)carry[0]; /* exact: saved from this type */
+#elif ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
   c->qold = carry[0];
 #endif
 #if ODEON_CONTROLLER == ODEON_CONTROLLER_PID
@@ -107,13 +120,18 @@ ODEON_HD static inline double odeon_clamp(double x, double lo, double hi) {
 }
 
 /* Decide on an attempt of size h with scaled error eest (<= 1 is within
- * tolerance). Returns 1 to accept, 0 to reject; *h_next is the next step
- * (after an acceptance) or the retry (after a rejection), before the
- * dt_max limit. A non-finite error rejects with the largest cut. */
+ * tolerance; NaN for a non-finite step). Returns 1 to accept, 0 to reject;
+ * *h_next is the next step (after an acceptance) or the retry (after a
+ * rejection), before the dt_max limit. A non-finite error rejects with the
+ * largest cut. eest comes in the kernel's precision: PI works in it (a
+ * float kernel then needs no conversions or double compares per step), the
+ * other controllers in double, from the same value. */
 ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
                                              const odeon_kernel_args *a,
-                                             double eest, double h,
+                                             odeon_real eest_r, double h,
                                              double *h_next) {
+  const double eest = (double)eest_r;
+  (void)eest; /* PI works on eest_r */
   const double qmin = ODEON_CTRL_SET(a, gain_min, ODEON_CTRL_GAIN_MIN),
                qmax = ODEON_CTRL_SET(a, gain_max, ODEON_CTRL_GAIN_MAX),
                gamma = ODEON_CTRL_SET(a, safety, ODEON_CTRL_SAFETY);
@@ -128,7 +146,10 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   (void)db_min;
   (void)db_max;
   const double expo = 1.0 / (double)(ODEON_METHOD_ERR_ORDER + 1);
-  if (!(eest == eest) || eest > 1e300) {
+  /* NaN or above 1e300 (one compare: false for NaN); in float,
+   * (double)e > 1e300 only for e = +inf, i.e. e > FLT_MAX, a compare
+   * without the conversion */
+  if (!(eest_r <= ODEON_CTRL_HUGE)) {
     *h_next = h * qmin;
     c->success = 0;
     return 0;
@@ -158,34 +179,43 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
    * solution's type: in float32 this reproduces Julia's step sequences
    * (tests/numerics/test_lorenz_equivalence.c). */
   (void)expo;
+  /* The compares, the clamp and qold in odeon_real too: they give the same
+   * results as in double (odeon_real values compare alike in either type,
+   * and a clamp to bounds that are odeon_real values returns one of its
+   * operands), and a float kernel keeps them out of its FP64 and
+   * conversion units. */
+  const odeon_real e = eest_r;
   double q;
   /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x.
    * 1/qmax and 1/qmin are the same on every step, so the compiler forms
    * them once, outside the step loop. */
-  const double inv_qmx = c->success ? 1.0 / qmax : 1.0 / 10000.0;
+  const odeon_real inv_qmx =
+      c->success ? (odeon_real)(1.0 / qmax) : (odeon_real)(1.0 / 10000.0);
+  const odeon_real inv_qmn = (odeon_real)(1.0 / qmin);
   /* EEst^beta1; set whenever the estimate is not 0, so always before the
    * rejection below (which needs eest > 1) */
   odeon_real q11 = ODEON_R(1);
-  if (eest == 0.0) {
+  if (e == ODEON_R(0)) {
     /* a zero estimate grows the step by qmax even on the first step: with
        the first-step bound here ROS3P (zero estimate on linear runs) jumps
        to dt_max, which the Julia reference does not do */
     q = 1.0 / qmax;
   } else {
-    q11 = (odeon_real)odeon_pow((odeon_real)eest, (odeon_real)beta1);
+    q11 = (odeon_real)odeon_pow(e, (odeon_real)beta1);
     /* Quotients of two odeon_real values in odeon_real: the same value as
      * the double quotient rounded to odeon_real (double has more than
      * twice float's digits), without a double division on the GPU. */
-    odeon_real qr =
-        q11 / (odeon_real)odeon_pow((odeon_real)c->qold, (odeon_real)beta2);
+    odeon_real qr = q11 / (odeon_real)odeon_pow(c->qold, (odeon_real)beta2);
     qr = qr / (odeon_real)gamma;
-    q = (odeon_real)odeon_clamp((double)qr, (double)(odeon_real)inv_qmx,
-                                (double)(odeon_real)(1.0 / qmin));
+    /* odeon_clamp's order of tests (a NaN passes through) */
+    q = qr < inv_qmx ? inv_qmx : (qr > inv_qmn ? inv_qmn : qr);
   }
-  if (eest <= 1.0) {
+  if (e <= ODEON_R(1)) {
     if (q >= db_min && q <= db_max)
       q = 1.0;
-    c->qold = eest > ODEON_QOLD_INIT ? eest : ODEON_QOLD_INIT;
+    /* in float, max(e, (float)1e-4) is (float)max((double)e, 1e-4): no
+     * float lies between (float)1e-4 and 1e-4 */
+    c->qold = e > (odeon_real)ODEON_QOLD_INIT ? e : (odeon_real)ODEON_QOLD_INIT;
     c->success = 1; /* later steps grow at most by qmax */
     *h_next = (odeon_real)(h / q);
     return 1;

@@ -117,9 +117,15 @@ ODEON_HD static inline odeon_real odeon_err_norm(const odeon_ctx *cx,
   return odeon_sqrt(s / ODEON_R(ODEON_N));
 }
 
-/* Non-zero if x is finite (x - x is NaN for infinities and NaNs). */
+/* Non-zero if x is finite: |x| <= the largest finite value is false for
+ * infinities and NaNs. One compare on the GPU (|x| is an operand modifier),
+ * where (x - x) == (x - x) takes a subtraction and a compare. */
 ODEON_HD static inline int odeon_is_finite(odeon_real x) {
-  return (x - x) == (x - x);
+#if ODEON_REAL_IS_FLOAT
+  return odeon_fabs(x) <= 0x1.fffffep+127f; /* FLT_MAX */
+#else
+  return odeon_fabs(x) <= 0x1.fffffffffffffp+1023; /* DBL_MAX */
+#endif
 }
 
 #endif

@@ -47,6 +47,11 @@
 /* The loop asks for error estimates and runs the controller. */
 #define ODEON_LOOP_ADAPTIVE                                                    \
   (ODEON_METHOD_ADAPTIVE && ODEON_CONTROLLER != ODEON_CONTROLLER_FIXED)
+/* Fixed steps that need not stop for interpolation: the steps between
+ * stops run in odeon_cruise, a loop without the general step's tests. */
+#ifndef ODEON_LOOP_CRUISE
+#define ODEON_LOOP_CRUISE (!ODEON_LOOP_ADAPTIVE && !ODEON_LOOP_DENSE)
+#endif
 /* Counters the family may raise (the first ones of odeon_counter_index);
  * the others stay 0, so they are neither carried in registers nor
  * reloaded from the carry. */
@@ -244,6 +249,75 @@ ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
 #endif
 }
 
+#if ODEON_LOOP_CRUISE
+/* Fixed steps between two stops (ODEON_LOOP_CRUISE): every step has the
+ * size st->h and is accepted unless the family fails it, so odeon_run's
+ * general step (the truncation test, the choice of the step size and of
+ * the new time, the stop test) reduces to t + h, a compare and the step.
+ * This is the hot path of a fixed-step kernel: it takes the steps that
+ * odeon_run would take in full, with the same arithmetic in the same order
+ * (the same values bit for bit, counters and status included), and hands
+ * back for the steps near the target, which odeon_run truncates and stops
+ * on. It leaves early rather than late: a step is taken here only if
+ * target - (t + h) > 1e-10 h, which implies odeon_run's conditions for a
+ * full step, t + h < target and target - (t + h) >= 1e-10 h (a double
+ * difference has the sign of the exact one, and the bound is >= 0).
+ *
+ * One step: 1 to go on, 0 to leave (to hand back to odeon_run, or with a
+ * status bit raised when the run stops). lim = max_steps - rejected, fixed
+ * here. */
+ODEON_HD static inline int odeon_cruise_step(const odeon_kernel_args *a,
+                                             odeon_run_state *st, odeon_ctx *cx,
+                                             double target, double h,
+                                             double near, odeon_count lim,
+                                             odeon_real *y_new) {
+  const double t_try = st->t + h;
+  if (!(target - t_try > near) || cx->cnt[ODEON_CNT_ACCEPTED] >= lim)
+    return 0; /* odeon_run truncates, stops or reports max_steps */
+  odeon_real eest = ODEON_R(0);
+  const unsigned bits =
+      odeon_step_try(&st->ws, cx, st->t, h, st->y, y_new, &eest);
+  (void)eest;
+  if (bits) { /* as odeon_run: halve the step, count a rejection */
+    cx->cnt[ODEON_CNT_REJECTED]++;
+    st->h = h * 0.5;
+    if (st->h < a->dt_min)
+      cx->status |= bits | ODEON_RUN_DT_MIN_BIT;
+    return 0;
+  }
+  cx->cnt[ODEON_CNT_ACCEPTED]++;
+  if (!odeon_all_finite(y_new)) {
+    cx->status |= ODEON_RUN_NONFINITE_BIT;
+    return 0;
+  }
+  odeon_step_accept(&st->ws, cx, t_try, y_new);
+  for (int i = 0; i < ODEON_N; i++)
+    st->y[i] = y_new[i];
+  st->t = t_try;
+#if ODEON_SYS_N_DRIVERS > 0
+  if (cx->status & ODEON_RUN_DRIVER_RANGE_BIT)
+    return 0;
+#endif
+  return 1;
+}
+
+/* Fixed steps until odeon_cruise_step leaves. Two steps an iteration (as the
+ * hand-written floor kernels do): the old and the new state then alternate
+ * between two sets of registers instead of being copied at the end of every
+ * step (the old state and time stay live until the step is known to be finite).
+ */
+ODEON_HD static inline void odeon_cruise(const odeon_kernel_args *a,
+                                         odeon_run_state *st, odeon_ctx *cx,
+                                         double target, odeon_count max_steps,
+                                         odeon_real *y_new) {
+  const double h = st->h;
+  const double near = 1e-10 * h;
+  const odeon_count lim = max_steps - cx->cnt[ODEON_CNT_REJECTED];
+  while (odeon_cruise_step(a, st, cx, target, h, near, lim, y_new))
+    ;
+}
+#endif
+
 /* Integrate run r of the chunk over this launch's samples.
  *
  * The step loop is the kernel's hot path: what does not change between
@@ -389,6 +463,11 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
       at_stop = 0;
     }
+#if ODEON_LOOP_CRUISE
+    odeon_cruise(a, &st, &cx, target, max_steps, y_new);
+    if (cx.status)
+      break;
+#endif
     double hs = st.h;
     const double t_try = st.t + hs;
     int trunc = 0;
@@ -420,7 +499,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     {
       const odeon_ctrl saved_ctl = st.ctl;
       const int fin = odeon_all_finite(y_new);
-      const double e = fin ? (double)eest : odeon_nan();
+      const odeon_real e = fin ? eest : (odeon_real)odeon_nan();
       double h_next = st.h;
 #ifdef ODEON_STEP_SAFETY_SCALE
       st.ctl.safety_scale = ODEON_STEP_SAFETY_SCALE(&st.ws, a);

@@ -69,9 +69,6 @@ typedef struct odeon__engine_request {
                                fill or writeback; 0 = half the cores - 1
                                on the CPU backend, all but 2 on a GPU, at
                                most 15 */
-  int prefault;             /* fault in large in-memory results in the
-                               background: 0 = on GPUs, 1 = on every
-                               backend (tests), -1 = never */
   long long probe_runs;     /* runs per chunk until a launch has been timed;
                                0 = 16384. Later chunks are sized so one launch
                                takes about timeout / 8. */

@@ -6,7 +6,6 @@
 #define ODEON_ENGINE_ENGINE_INTERNAL_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 
 #include "engine/engine.h"
@@ -69,10 +68,10 @@ typedef struct odeon__engine {
   long long items_done; /* launches written back, for deadline renewal */
   pthread_t writeback;
   int writeback_started;
-  int helpers;        /* helper threads a large fill or writeback may use */
-  pthread_t prefault; /* faults in the in-memory results (prefault.c) */
-  int prefault_started;
-  _Atomic int prefault_stop;
+  int helpers;       /* helper threads a large fill or writeback may use */
+  int probing;       /* the first chunk is a probe: later ones wait for
+                        its launch time (time_cap) */
+  int time_measured; /* a launch has been timed */
 } odeon__engine;
 
 /* Outputs shared by the engine solves of several devices (engine.h). */
@@ -109,11 +108,5 @@ size_t odeon__engine_cached_device_bytes(const odeon__engine *e);
 
 /* outputs.c: declare the result's outputs and open their sinks. */
 int odeon__engine_setup_outputs(odeon__engine *e);
-
-/* prefault.c: on a GPU, start faulting in the result's large in-memory
-   arrays in the background; join stops it (between 32 MiB pieces) and
-   waits for it. Join is safe without a start. */
-void odeon__engine_prefault_start(odeon__engine *e);
-void odeon__engine_prefault_join(odeon__engine *e);
 
 #endif

@@ -88,6 +88,32 @@ static int wait_slot(odeon__engine *e, odeon__slot *s, int index) {
   return st;
 }
 
+/* Wait until the probe chunk's launch has been timed (so that the next
+   chunk gets its full size rather than another probe's), or an error. A
+   launch is timed when its event completes, bounded like any launch. */
+static int wait_measured(odeon__engine *e) {
+  pthread_mutex_lock(&e->mu);
+  double deadline = odeon__now() + e->timeout;
+  int st = ODEON_OK;
+  while (!e->time_measured && !e->status) {
+    if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && !e->time_measured &&
+        !e->status) {
+      st = ODEON_E_TIMEOUT;
+      break;
+    }
+  }
+  if (!st)
+    st = e->status;
+  pthread_mutex_unlock(&e->mu);
+  if (st == ODEON_E_TIMEOUT && !odeon__engine_failed(e)) {
+    odeon__error(ODEON_E_TIMEOUT,
+                 "the first chunk's launch did not finish within %g s",
+                 e->timeout);
+    return odeon__engine_fail(e, st, "engine: ");
+  }
+  return st;
+}
+
 /* Hand slot `index` to the writeback thread; `launched` is when its launch
    was queued (the start of what the writeback thread times). */
 static void post(odeon__engine *e, int index, double launched) {
@@ -135,6 +161,8 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   int index = (int)(c % e->n_slots);
   odeon__slot *s = &e->slots[index];
   int st = wait_slot(e, s, index);
+  if (!st && c > 0 && e->probing)
+    st = wait_measured(e);
   if (st)
     return st;
   long long n = e->run_end - first < e->plan.chunk_runs ? e->run_end - first
@@ -434,8 +462,6 @@ int odeon__engine_solve(const odeon__engine_request *req,
     e->bytes_total = req->into->bytes_total;
   } else if (!st) {
     st = odeon__engine_setup_outputs(e);
-    if (!st)
-      odeon__engine_prefault_start(e);
   }
   if (!st && e->drivers && e->drivers_bytes)
     st = e->ops->dev_alloc(e->be, e->drivers_bytes, &e->d_drivers);
@@ -443,8 +469,10 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (!st)
     st = odeon__engine_setup_slots(e, sizes);
   long long probe = req->probe_runs > 0 ? req->probe_runs : PROBE_RUNS;
-  if (!st && e->plan.chunk_runs > probe)
+  if (!st && e->plan.chunk_runs > probe) {
     e->time_cap = probe;
+    e->probing = 1;
+  }
   if (!st && e->d_drivers) {
     /* The drivers go up once, and the upload is waited for before any
        chunk is queued on any stream. */
@@ -492,7 +520,6 @@ int odeon__engine_solve(const odeon__engine_request *req,
   }
   if (e->writeback_started)
     pthread_join(e->writeback, NULL);
-  odeon__engine_prefault_join(e);
   if (!e->status && req->cache)
     odeon__engine_store_cache(e, sizes);
   else

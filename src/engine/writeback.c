@@ -153,13 +153,14 @@ void *odeon__engine_writeback_main(void *arg) {
        behind other slots included, which only errs towards smaller
        chunks). */
     double took = odeon__now() - s->posted;
+    pthread_mutex_lock(&e->mu);
     if (took > 0) {
-      double per_run = took / (double)s->n;
-      double cap = e->timeout / 8 / per_run;
-      pthread_mutex_lock(&e->mu);
+      double cap = e->timeout / 8 / (took / (double)s->n);
       e->time_cap = cap < 1 ? 1 : cap > 1e18 ? (long long)1e18 : (long long)cap;
-      pthread_mutex_unlock(&e->mu);
     }
+    e->time_measured = 1; /* the producer may be waiting for it */
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
     long long bytes = item_bytes(e, s);
     odeon__trace_begin("writeback", s->chunk);
     st = deliver(e, s);

@@ -12,11 +12,4 @@ void *odeon__big_alloc(size_t bytes);
 /* Free memory from odeon__big_alloc of the same `bytes`. */
 void odeon__big_free(void *p, size_t bytes);
 
-/* Fault in the pages of [p, p + bytes) writable without touching their
-   contents (safe while other threads write there), from `parts` threads,
-   in pieces, stopping early once *stop is non-zero. Returns 0, or -1 where
-   the kernel cannot (MADV_POPULATE_WRITE came with Linux 5.14). */
-int odeon__big_populate(void *p, size_t bytes, int parts,
-                        const _Atomic int *stop);
-
 #endif

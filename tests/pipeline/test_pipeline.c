@@ -275,12 +275,15 @@ typedef struct progress_log {
   int calls;
   int64_t last_runs, last_bytes, total_runs, total_bytes;
   int monotone;
-  int cancel_at; /* 0 = never */
+  int cancel_at;      /* 0 = never */
+  int64_t runs_at[8]; /* runs done at the first calls */
 } progress_log;
 
 static int on_progress(int64_t runs, int64_t runs_total, int64_t bytes,
                        int64_t bytes_total, void *user) {
   progress_log *p = user;
+  if (p->calls < 8)
+    p->runs_at[p->calls] = runs;
   p->calls++;
   if (runs < p->last_runs || bytes < p->last_bytes)
     p->monotone = 0;
@@ -431,10 +434,32 @@ static void split_writeback(void **state) {
   pk_ref_free(&ref);
 }
 
-/* Items with few rows split by runs over the helpers, and the result's
-   pages faulted in by the background prefault while the writeback fills
-   them: still bit for bit the plain loop's values. */
-static void helpers_by_runs_and_prefault(void **state) {
+/* One probe chunk, then chunks of the planned size: the producer waits
+   for the probe's launch time instead of queuing probes into every slot. */
+static void one_probe_chunk(void **state) {
+  fixture *f = *state;
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  req.chunk_runs = 10;
+  req.probe_runs = 3;
+  req.slots = 3;
+  progress_log log = {0};
+  req.progress = on_progress;
+  req.progress_user = &log;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+  odeon_result_destroy(res);
+  assert_int_equal(log.calls, 4); /* 3, 13, 23, 24 runs */
+  assert_int_equal(log.runs_at[0], 3);
+  assert_int_equal(log.runs_at[1], 13);
+  assert_int_equal(log.runs_at[2], 23);
+  assert_int_equal(log.runs_at[3], RUNS);
+}
+
+/* Items with few rows split by runs over the helpers: still bit for bit
+   the plain loop's values. */
+static void helpers_by_runs(void **state) {
   fixture *f = *state;
   pk_ref ref;
   assert_ok(pk_reference(&f->env[0], 16, 128, 64, &ref)); /* 131072 runs */
@@ -443,7 +468,6 @@ static void helpers_by_runs_and_prefault(void **state) {
   pk_request(&req, &f->env[0], g);
   req.writeback_threads = 5;
   req.window_samples = 1; /* items of one sample: 5 rows of 1 MiB */
-  req.prefault = 1;       /* the result holds 71 MB */
   /* chunks of 4096 runs: one part per item; of all runs: items of 5.2
      and 6.8 MB in two parts, split by runs (5 and 7 rows) */
   for (int whole = 0; whole < 2; whole++) {
@@ -539,7 +563,8 @@ int main(void) {
       cmocka_unit_test(tiny_budgets),
       cmocka_unit_test(slot_cache),
       cmocka_unit_test(split_writeback),
-      cmocka_unit_test(helpers_by_runs_and_prefault),
+      cmocka_unit_test(one_probe_chunk),
+      cmocka_unit_test(helpers_by_runs),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

@@ -109,4 +109,8 @@ size_t odeon__engine_cached_device_bytes(const odeon__engine *e);
 /* outputs.c: declare the result's outputs and open their sinks. */
 int odeon__engine_setup_outputs(odeon__engine *e);
 
+/* touch.c: fault in the pages of the result's own memory that runs
+   first..first+n-1 will fill (every row), before that chunk is posted. */
+void odeon__engine_touch(odeon__engine *e, long long first, long long n);
+
 #endif

@@ -270,6 +270,13 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
           "engine: chunk %lld (runs %lld..%lld), time window "
           "%lld: download: ",
           c, first, first + n - 1, j);
+    /* While the GPU computes, fault in the result pages this chunk will
+       fill, so that its writeback only copies (touch.c). */
+    if (j == 0) {
+      odeon__trace_begin("touch", c);
+      odeon__engine_touch(e, first, n);
+      odeon__trace_end("touch", c);
+    }
     s->chunk = c;
     s->first = first;
     s->n = n;

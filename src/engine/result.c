@@ -86,11 +86,14 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
   return ODEON_OK;
 }
 
+void odeon__result_count_failed(odeon_result_t *r, int64_t n) {
+  atomic_fetch_add(&r->failed_seen, n);
+}
+
 void odeon__result_finish(odeon_result_t *r) {
-  const uint32_t *st = r->out[ODEON__OUT_STATUS].data;
-  r->failed = 0;
-  for (int64_t i = 0; st && i < r->runs; i++)
-    r->failed += st[i] != 0;
+  /* counted while the status rows were written back, in parallel, rather
+     than in one more pass over every run here */
+  r->failed = atomic_load(&r->failed_seen);
 }
 
 void odeon_result_destroy(odeon_result_t *r) {

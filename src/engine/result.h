@@ -4,6 +4,7 @@
 #ifndef ODEON_ENGINE_RESULT_H
 #define ODEON_ENGINE_RESULT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ struct odeon_result {
   int64_t runs, samples;
   odeon__output out[ODEON__OUT_COUNT];
   int64_t failed;
+  _Atomic int64_t failed_seen; /* counted by the writeback as status rows
+                                  arrive (odeon__result_count_failed) */
 };
 
 /* An empty result for `runs` runs and `samples` samples. */
@@ -54,7 +57,9 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
 /* Bytes of output `id` (product of the shape times the element size). */
 uint64_t odeon__result_bytes(const odeon_result_t *r, odeon__out_id id);
 
-/* Called once every run is written: counts the failed runs. */
+/* Add `n` failed runs seen in a delivered status row (any thread). */
+void odeon__result_count_failed(odeon_result_t *r, int64_t n);
+/* Called once every run is written: takes the failed runs counted. */
 void odeon__result_finish(odeon_result_t *r);
 
 #endif

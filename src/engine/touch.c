@@ -12,63 +12,72 @@
 #include "engine/engine_internal.h"
 #include "util/parallel.h"
 
-/* A part per this many bytes of strips. */
-#define TOUCH_PART_BYTES ((size_t)8 << 20)
+/* A part per this many bytes of strips; below TOUCH_MIN_BYTES the
+   writeback's own faults cost less than a pass here (a probe chunk). */
+#define TOUCH_PART_BYTES ((size_t)4 << 20)
+#define TOUCH_MIN_BYTES ((size_t)4 << 20)
+/* Work is dealt out in blocks aligned to huge pages: two threads touching
+   one huge page would wait for each other while one of them zeroes it. */
+#define TOUCH_BLOCK ((size_t)2 << 20)
 #define TOUCH_PAGE 4096
 
 typedef struct touch_job {
   odeon__engine *e;
-  long long first, n, rows; /* rows of every fresh output together */
-  int by_runs;
+  long long first, n;
 } touch_job;
 
+/* One store per 4 KiB page of [p, p + len): the first byte, then every
+   page start. */
 static void touch_range(unsigned char *p, size_t len) {
-  /* one store per page: the first in the range, then every page start */
   volatile unsigned char *v = p;
-  size_t skip = TOUCH_PAGE - (size_t)((uintptr_t)p % TOUCH_PAGE);
   if (len)
     v[0] = 0;
-  for (size_t o = skip; o < len; o += TOUCH_PAGE)
+  for (size_t o = TOUCH_PAGE - (size_t)((uintptr_t)p % TOUCH_PAGE); o < len;
+       o += TOUCH_PAGE)
     v[o] = 0;
 }
 
 static int touch_part(void *ctx, int part, int parts) {
   const touch_job *j = ctx;
   odeon__engine *e = j->e;
-  long long lo = j->by_runs ? j->n * part / parts : 0;
-  long long hi = j->by_runs ? j->n * (part + 1) / parts : j->n;
-  long long row = 0;
+  size_t block = 0; /* running block index over every strip */
   for (int id = 0; id < ODEON__OUT_COUNT; id++) {
     const odeon__sink *s = &e->sink[id];
     if (!s->mem || !s->fresh)
       continue;
     long long rows = (long long)(odeon__result_bytes(e->result, id) / s->esize /
                                  (uint64_t)e->runs);
-    for (long long r = 0; r < rows; r++, row++) {
-      if (!j->by_runs && row % parts != part)
-        continue;
-      size_t at = ((size_t)r * (size_t)e->runs + (size_t)(j->first + lo));
-      touch_range(s->mem + at * s->esize, (size_t)(hi - lo) * s->esize);
+    for (long long r = 0; r < rows; r++) {
+      uintptr_t a = (uintptr_t)(s->mem + ((size_t)r * (size_t)e->runs +
+                                          (size_t)j->first) *
+                                             s->esize);
+      uintptr_t b = a + (size_t)j->n * s->esize;
+      for (uintptr_t x = a; x < b; block++) {
+        uintptr_t y = (x / TOUCH_BLOCK + 1) * TOUCH_BLOCK;
+        if (y > b)
+          y = b;
+        if (block % (size_t)parts == (size_t)part)
+          touch_range((unsigned char *)x, (size_t)(y - x));
+        x = y;
+      }
     }
   }
   return ODEON_OK;
 }
 
 void odeon__engine_touch(odeon__engine *e, long long first, long long n) {
-  long long rows = 0;
   size_t bytes = 0;
   for (int id = 0; id < ODEON__OUT_COUNT; id++) {
     const odeon__sink *s = &e->sink[id];
-    if (!s->mem || !s->fresh)
-      continue;
-    long long r = (long long)(odeon__result_bytes(e->result, id) / s->esize /
-                              (uint64_t)e->runs);
-    rows += r;
-    bytes += (size_t)r * (size_t)n * s->esize;
+    if (s->mem && s->fresh)
+      bytes +=
+          (size_t)(odeon__result_bytes(e->result, id) / (uint64_t)e->runs) *
+          (size_t)n;
   }
-  if (!rows)
+  if (bytes < TOUCH_MIN_BYTES)
     return;
-  int parts = odeon__parts_for(bytes, TOUCH_PART_BYTES, e->helpers + 1);
-  touch_job j = {e, first, n, rows, rows < 4LL * parts};
-  (void)odeon__run_parts(touch_part, &j, parts);
+  touch_job j = {e, first, n};
+  (void)odeon__run_parts(
+      touch_part, &j,
+      odeon__parts_for(bytes, TOUCH_PART_BYTES, e->helpers + 1));
 }

@@ -34,11 +34,17 @@ static int deliver_rows(const wb_job *j, long long *row, int part, int parts,
       continue;
     uint64_t elem =
         (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)(first + lo);
-    int st = odeon__sink_write(
-        &e->sink[id], elem, src + ((size_t)r * (size_t)n + (size_t)lo) * esize,
-        (size_t)(hi - lo));
+    const unsigned char *from =
+        src + ((size_t)r * (size_t)n + (size_t)lo) * esize;
+    int st = odeon__sink_write(&e->sink[id], elem, from, (size_t)(hi - lo));
     if (st)
       return st;
+    if (id == ODEON__OUT_STATUS) {
+      int64_t failed = 0;
+      for (long long i = 0; i < hi - lo; i++)
+        failed += ((const uint32_t *)(const void *)from)[i] != 0;
+      odeon__result_count_failed(e->result, failed);
+    }
   }
   return ODEON_OK;
 }

@@ -120,12 +120,50 @@ static void test_view_at(void **state) {
   assert_true(isnan(odeon_array_view_at(&v, 0)));
 }
 
+/* The failed-run count (counted as the status rows are written back, in
+   parallel parts and chunks) equals the runs whose status is not 0: x' =
+   p x^2 from x = 1 blows up at t = 1/p, inside [0, 1] for p > 1. */
+static void test_failed_runs_counted(void **state) {
+  (void)state;
+  odeon_model_t *m = NULL;
+  assert_int_equal(odeon_model_from_string("states: x = 1\n"
+                                           "parameters: p = 1\n"
+                                           "dx = p*x*x\n",
+                                           "blowup", &m),
+                   ODEON_OK);
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.backend = ODEON_BACKEND_CPU;
+  o.algorithm = "dormand-prince-54";
+  o.chunk_runs = 7;
+  odeon_solver_t *s = NULL;
+  assert_int_equal(odeon_solver_create(m, &o, &s), ODEON_OK);
+  odeon_grid_t *g = NULL;
+  assert_int_equal(odeon_grid_create(m, &g), ODEON_OK);
+  double p[101];
+  for (int i = 0; i < 101; i++)
+    p[i] = 3.0 * i / 100;
+  assert_int_equal(odeon_grid_sweep(g, "p", p, 101), ODEON_OK);
+  odeon_result_t *r = NULL;
+  assert_int_equal(odeon_solve(s, g, NULL, &r), ODEON_OK);
+  int64_t nonzero = 0;
+  for (int64_t i = 0; i < 101; i++)
+    nonzero += odeon_result_run_status(r, i) != 0;
+  assert_true(nonzero > 50 && nonzero < 101); /* about p > 1 */
+  assert_int_equal(odeon_result_failed_runs(r), nonzero);
+  odeon_result_destroy(r);
+  odeon_grid_destroy(g);
+  odeon_solver_destroy(s);
+  odeon_model_destroy(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_arguments),
       cmocka_unit_test(test_options_not_initialised),
       cmocka_unit_test(test_bad_options),
       cmocka_unit_test(test_view_at),
+      cmocka_unit_test(test_failed_runs_counted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,15 @@ typedef struct odeon__backend_ops {
                         size_t bytes);
   int (*copy_d2h_async)(odeon__stream *s, void *dst, const void *src,
                         size_t bytes);
+  /* rows x width bytes from src (rows src_pitch apart) to host memory dst
+     (rows dst_pitch apart); dst must be memory host_direct accepted */
+  int (*copy_d2h_2d_async)(odeon__stream *s, void *dst, size_t dst_pitch,
+                           const void *src, size_t src_pitch, size_t width,
+                           size_t rows);
+  /* 1 when the device can copy straight into all of [p, p + bytes) (CPU:
+     any memory; CUDA: page-locked memory, e.g. cudaHostRegister'ed), so
+     results need no staging and no host copy; 0 otherwise */
+  int (*host_direct)(odeon__backend *be, const void *p, size_t bytes);
   int (*memset_async)(odeon__stream *s, void *dst, int value, size_t bytes);
   int (*launch_async)(odeon__stream *s, odeon__module *m,
                       const odeon_kernel_args *args);

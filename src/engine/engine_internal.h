@@ -53,6 +53,9 @@ typedef struct odeon__engine {
   size_t drivers_bytes; /* (or the one block all runs share) */
   odeon_result_t *result;
   odeon__sink sink[ODEON__OUT_COUNT];
+  /* outputs the device copies straight into their destination memory
+     (backend host_direct): no staging, no writeback copy */
+  int direct[ODEON__OUT_COUNT];
   /* shared between the producer and the writeback thread */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -108,6 +111,22 @@ size_t odeon__engine_cached_device_bytes(const odeon__engine *e);
 
 /* outputs.c: declare the result's outputs and open their sinks. */
 int odeon__engine_setup_outputs(odeon__engine *e);
+
+/* item.c: the outputs an item carries. An output goes from `dev` (rows of
+   the chunk's n runs) to staging at h_out + off, then to the destination
+   rows row0.. at the chunk's first run; or straight from dev to the
+   destination when e->direct[id]. */
+#define ODEON__ITEM_MAX 5
+typedef struct odeon__item_out {
+  odeon__out_id id;
+  size_t off;
+  void *dev;
+  long long rows, row0;
+  size_t esize;
+} odeon__item_out;
+int odeon__item_outputs(const odeon__engine *e, const odeon__slot *s,
+                        long long sb, long long se, long long wb, long long we,
+                        int last, odeon__item_out out[ODEON__ITEM_MAX]);
 
 /* touch.c: fault in the pages of the result's own memory that runs
    first..first+n-1 will fill (every row), before that chunk is posted. */

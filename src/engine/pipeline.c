@@ -246,22 +246,23 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
        once the previous window of this slot is written back. */
     if (j > 0 && (st = wait_slot(e, s, index)))
       return st;
-    size_t b;
-    if (!st && e->want_state && (b = (size_t)((se - sb) * e->nsav) * nn * rb))
-      st = e->ops->copy_d2h_async(s->stream, s->h_out + e->off_state,
-                                  s->d_state, b);
-    if (!st && e->want_obs && (b = (size_t)((se - sb) * e->nobs) * nn * rb))
-      st =
-          e->ops->copy_d2h_async(s->stream, s->h_out + e->off_obs, s->d_obs, b);
-    if (!st && e->want_sum && (b = (size_t)((we - wb) * e->nsum) * nn * rb))
-      st =
-          e->ops->copy_d2h_async(s->stream, s->h_out + e->off_sum, s->d_sum, b);
-    if (!st && last)
-      st = e->ops->copy_d2h_async(s->stream, s->h_out + e->off_status,
-                                  s->d_status, nn * 4);
-    if (!st && last && e->want_cnt)
-      st = e->ops->copy_d2h_async(s->stream, s->h_out + e->off_cnt, s->d_cnt,
-                                  (size_t)e->ncnt * nn * 8);
+    /* Each output straight into its destination where the device can
+       write there (e->direct), else into the slot's staging. */
+    odeon__item_out io[ODEON__ITEM_MAX];
+    int n_io = odeon__item_outputs(e, s, sb, se, wb, we, last, io);
+    for (int q = 0; q < n_io && !st; q++) {
+      const odeon__item_out *o = &io[q];
+      size_t w = nn * o->esize;
+      if (e->direct[o->id])
+        st = e->ops->copy_d2h_2d_async(
+            s->stream,
+            e->sink[o->id].mem +
+                ((size_t)o->row0 * (size_t)e->runs + (size_t)first) * o->esize,
+            (size_t)e->runs * o->esize, o->dev, w, w, (size_t)o->rows);
+      else
+        st = e->ops->copy_d2h_async(s->stream, s->h_out + o->off, o->dev,
+                                    (size_t)o->rows * w);
+    }
     if (!st)
       st = e->ops->event_record(s->event, s->stream);
     if (st)
@@ -393,6 +394,23 @@ int odeon__engine_check_request(odeon__engine *e) {
   return ODEON_OK;
 }
 
+/* Outputs the device can copy straight into their destination memory: on
+   the CPU backend any memory, on CUDA page-locked memory (a caller's
+   buffer registered with cudaHostRegister, say). They skip the staging
+   and the writeback's copy, the one pass over the results the host would
+   otherwise make. */
+static void choose_direct(odeon__engine *e) {
+  if (e->req->staged || !e->ops->host_direct || !e->ops->copy_d2h_2d_async)
+    return;
+  for (int id = 0; id < ODEON__OUT_COUNT; id++) {
+    const odeon__sink *s = &e->sink[id];
+    e->direct[id] =
+        id != ODEON__OUT_TIME && s->mem && !s->npy &&
+        e->ops->host_direct(e->be, s->mem,
+                            (size_t)odeon__result_bytes(e->result, id));
+  }
+}
+
 static int make_plan(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   size_t free_b = 0, total_b = 0;
@@ -470,6 +488,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
   } else if (!st) {
     st = odeon__engine_setup_outputs(e);
   }
+  if (!st)
+    choose_direct(e);
   if (!st && e->drivers && e->drivers_bytes)
     st = e->ops->dev_alloc(e->be, e->drivers_bytes, &e->d_drivers);
   size_t sizes[ODEON__SLOT_BUFFERS] = {0};

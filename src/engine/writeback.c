@@ -14,96 +14,64 @@
    index is congruent to p modulo the parts; with fewer rows than that
    spreads well (a start-and-end solve has 2 x states + 1 rows of millions
    of runs), part p takes its share of the runs of every row. Parts never
-   touch the same bytes. */
+   touch the same bytes. Outputs the device copied straight into their
+   destination (e->direct) only have their failed runs counted. */
 typedef struct wb_job {
   odeon__engine *e;
   const odeon__slot *s;
-  int by_runs;
+  odeon__item_out out[ODEON__ITEM_MAX];
+  int n_out, by_runs;
 } wb_job;
-
-static int deliver_rows(const wb_job *j, long long *row, int part, int parts,
-                        odeon__out_id id, const unsigned char *src,
-                        long long rows, long long row0, size_t esize) {
-  /* staging [rows][n] -> destination [row0 + row][runs] at column first */
-  odeon__engine *e = j->e;
-  long long first = j->s->first, n = j->s->n;
-  long long lo = j->by_runs ? n * part / parts : 0;
-  long long hi = j->by_runs ? n * (part + 1) / parts : n;
-  for (long long r = 0; r < rows; r++) {
-    if (!j->by_runs && (*row)++ % parts != part)
-      continue;
-    uint64_t elem =
-        (uint64_t)(row0 + r) * (uint64_t)e->runs + (uint64_t)(first + lo);
-    const unsigned char *from =
-        src + ((size_t)r * (size_t)n + (size_t)lo) * esize;
-    int st = odeon__sink_write(&e->sink[id], elem, from, (size_t)(hi - lo));
-    if (st)
-      return st;
-    if (id == ODEON__OUT_STATUS) {
-      int64_t failed = 0;
-      for (long long i = 0; i < hi - lo; i++)
-        failed += ((const uint32_t *)(const void *)from)[i] != 0;
-      odeon__result_count_failed(e->result, failed);
-    }
-  }
-  return ODEON_OK;
-}
-
-/* Rows a slot's item delivers. */
-static long long item_rows(const odeon__engine *e, const odeon__slot *s) {
-  long long ns = s->se - s->sb, nw = s->we - s->wb, rows = 0;
-  if (e->want_state)
-    rows += ns * e->nsav;
-  if (e->want_obs)
-    rows += ns * e->nobs;
-  if (e->want_sum)
-    rows += nw * e->nsum;
-  if (s->last)
-    rows += 1 + (e->want_cnt ? e->ncnt : 0);
-  return rows;
-}
-
-/* Bytes a slot's item delivers. */
-static long long item_bytes(const odeon__engine *e, const odeon__slot *s) {
-  long long n = s->n, rb = e->rb, ns = s->se - s->sb, nw = s->we - s->wb;
-  long long b = 0;
-  if (e->want_state)
-    b += ns * e->nsav * n * rb;
-  if (e->want_obs)
-    b += ns * e->nobs * n * rb;
-  if (e->want_sum)
-    b += nw * e->nsum * n * rb;
-  if (s->last)
-    b += n * 4 + (e->want_cnt ? e->ncnt * n * 8 : 0);
-  return b;
-}
 
 static int deliver_part(void *ctx, int part, int parts) {
   const wb_job *j = ctx;
   odeon__engine *e = j->e;
-  const odeon__slot *s = j->s;
-  long long ns = s->se - s->sb, nw = s->we - s->wb, row = 0;
-  size_t rb = (size_t)e->rb;
+  long long first = j->s->first, n = j->s->n, row = 0;
+  long long lo = j->by_runs ? n * part / parts : 0;
+  long long hi = j->by_runs ? n * (part + 1) / parts : n;
   int st = ODEON_OK;
-  if (e->want_state && !st)
-    st = deliver_rows(j, &row, part, parts, ODEON__OUT_STATE,
-                      s->h_out + e->off_state, ns * e->nsav, s->sb * e->nsav,
-                      rb);
-  if (e->want_obs && !st)
-    st = deliver_rows(j, &row, part, parts, ODEON__OUT_OBS,
-                      s->h_out + e->off_obs, ns * e->nobs, s->sb * e->nobs, rb);
-  if (e->want_sum && !st)
-    st = deliver_rows(j, &row, part, parts, ODEON__OUT_SUMMARIES,
-                      s->h_out + e->off_sum, nw * e->nsum, s->wb * e->nsum, rb);
-  if (s->last && !st)
-    st = deliver_rows(j, &row, part, parts, ODEON__OUT_STATUS,
-                      s->h_out + e->off_status, 1, 0, 4);
-  if (s->last && e->want_cnt && !st)
-    st = deliver_rows(j, &row, part, parts, ODEON__OUT_COUNTERS,
-                      s->h_out + e->off_cnt, e->ncnt, 0, 8);
+  for (int k = 0; k < j->n_out && !st; k++) {
+    const odeon__item_out *o = &j->out[k];
+    odeon__sink *sink = &e->sink[o->id];
+    int direct = e->direct[o->id];
+    for (long long r = 0; r < o->rows && !st; r++) {
+      if (direct && o->id != ODEON__OUT_STATUS)
+        break;
+      if (!j->by_runs && row++ % parts != part)
+        continue;
+      /* staging [rows][n] -> destination [row0 + r][runs] at first */
+      uint64_t elem =
+          (uint64_t)(o->row0 + r) * (uint64_t)e->runs + (uint64_t)(first + lo);
+      const unsigned char *from =
+          direct ? sink->mem + elem * o->esize
+                 : j->s->h_out + o->off +
+                       ((size_t)r * (size_t)n + (size_t)lo) * o->esize;
+      if (!direct)
+        st = odeon__sink_write(sink, elem, from, (size_t)(hi - lo));
+      if (!st && o->id == ODEON__OUT_STATUS) {
+        int64_t failed = 0;
+        for (long long i = 0; i < hi - lo; i++)
+          failed += ((const uint32_t *)(const void *)from)[i] != 0;
+        odeon__result_count_failed(e->result, failed);
+      }
+    }
+  }
   /* the memory sinks' streamed stores are complete before the join */
   odeon__stream_fence();
   return st;
+}
+
+/* Bytes a slot's item delivers: all of them, or only those that go
+   through staging (staged_only). */
+static long long item_bytes(const odeon__engine *e, const odeon__slot *s,
+                            int staged_only) {
+  odeon__item_out out[ODEON__ITEM_MAX];
+  int k = odeon__item_outputs(e, s, s->sb, s->se, s->wb, s->we, s->last, out);
+  long long b = 0;
+  for (int i = 0; i < k; i++)
+    if (!staged_only || !e->direct[out[i].id])
+      b += out[i].rows * s->n * (long long)out[i].esize;
+  return b;
 }
 
 /* A part per this many bytes: below it a helper thread costs more than it
@@ -114,9 +82,15 @@ static int deliver_part(void *ctx, int part, int parts) {
    over helper threads: one thread copying, and faulting in fresh result
    pages, cannot keep up with a GPU's downloads. */
 static int deliver(odeon__engine *e, const odeon__slot *s) {
+  wb_job j = {e, s, {{0}}, 0, 0};
+  j.n_out =
+      odeon__item_outputs(e, s, s->sb, s->se, s->wb, s->we, s->last, j.out);
+  long long rows = 0;
+  for (int k = 0; k < j.n_out; k++)
+    rows += j.out[k].rows;
   int parts =
-      odeon__parts_for((size_t)item_bytes(e, s), PART_BYTES, e->helpers + 1);
-  wb_job j = {e, s, item_rows(e, s) < 4LL * parts};
+      odeon__parts_for((size_t)item_bytes(e, s, 1), PART_BYTES, e->helpers + 1);
+  j.by_runs = rows < 4LL * parts;
   return odeon__run_parts(deliver_part, &j, parts);
 }
 
@@ -167,7 +141,7 @@ void *odeon__engine_writeback_main(void *arg) {
     e->time_measured = 1; /* the producer may be waiting for it */
     pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);
-    long long bytes = item_bytes(e, s);
+    long long bytes = item_bytes(e, s, 0);
     odeon__trace_begin("writeback", s->chunk);
     st = deliver(e, s);
     odeon__trace_end("writeback", s->chunk);

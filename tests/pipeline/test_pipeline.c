@@ -393,6 +393,7 @@ static void split_writeback(void **state) {
   odeon_grid_t *g = pk_grid(4, 64, 64);
   odeon__engine_request req;
   pk_request(&req, &f->env[0], g);
+  req.staged = 1; /* through staging and the writeback, not direct */
   req.writeback_threads = 3;
   req.chunk_runs = 16384; /* one item of about 9 MiB: three shares */
   odeon_result_t *res = NULL;
@@ -466,6 +467,7 @@ static void helpers_by_runs(void **state) {
   odeon_grid_t *g = pk_grid(16, 128, 64);
   odeon__engine_request req;
   pk_request(&req, &f->env[0], g);
+  req.staged = 1; /* through staging and the writeback, not direct */
   req.writeback_threads = 5;
   req.window_samples = 1; /* items of one sample: 5 rows of 1 MiB */
   /* chunks of 4096 runs: one part per item; of all runs: items of 5.2

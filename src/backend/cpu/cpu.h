@@ -55,6 +55,9 @@ int odeon__cpu_stream_create(odeon__backend *be, odeon__stream **out);
 int odeon__cpu_stream_destroy(odeon__backend *be, odeon__stream *s);
 int odeon__cpu_copy_h2d(odeon__stream *s, void *dst, const void *src,
                         size_t bytes);
+int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
+                           const void *src, size_t src_pitch, size_t width,
+                           size_t rows);
 int odeon__cpu_copy_d2h(odeon__stream *s, void *dst, const void *src,
                         size_t bytes);
 int odeon__cpu_memset(odeon__stream *s, void *dst, int value, size_t bytes);

@@ -121,6 +121,13 @@ static void cpu_destroy(odeon__backend *be) {
   free(c);
 }
 
+/* The CPU's "device" memory is host memory: results can be copied straight
+   from it into any destination memory. */
+static int cpu_host_direct(odeon__backend *be, const void *p, size_t bytes) {
+  (void)be;
+  return p && bytes;
+}
+
 static const odeon__backend_ops cpu_ops = {
     .name = "cpu",
     .destroy = cpu_destroy,
@@ -133,6 +140,8 @@ static const odeon__backend_ops cpu_ops = {
     .stream_destroy = odeon__cpu_stream_destroy,
     .copy_h2d_async = odeon__cpu_copy_h2d,
     .copy_d2h_async = odeon__cpu_copy_d2h,
+    .copy_d2h_2d_async = odeon__cpu_copy_d2h_2d,
+    .host_direct = cpu_host_direct,
     .memset_async = odeon__cpu_memset,
     .launch_async = odeon__cpu_launch,
     .event_create = odeon__cpu_event_create,

@@ -20,20 +20,25 @@
 typedef enum op_kind {
   OP_H2D,
   OP_D2H,
+  OP_D2H_2D,
   OP_MEMSET,
   OP_LAUNCH,
   OP_RECORD
 } op_kind;
 
 static const char *const op_names[] = {"host-to-device copy",
-                                       "device-to-host copy", "memset",
-                                       "kernel launch", "event record"};
+                                       "device-to-host copy",
+                                       "strided device-to-host copy",
+                                       "memset",
+                                       "kernel launch",
+                                       "event record"};
 
 typedef struct stream_op {
   op_kind kind;
   void *dst;
   const void *src;
-  size_t bytes;
+  size_t bytes;                /* OP_D2H_2D: the width of a row */
+  size_t rows, dpitch, spitch; /* OP_D2H_2D */
   int value;
   odeon__module *module;
   odeon_kernel_args args;
@@ -97,6 +102,15 @@ static int op_execute(odeon__stream *s, stream_op *op) {
       return odeon__error(ODEON_E_BACKEND, "injected copy fault (%zu bytes)",
                           op->bytes);
     memcpy(op->dst, op->src, op->bytes);
+    return ODEON_OK;
+  case OP_D2H_2D:
+    if (odeon__fault_hit(ODEON__FAULT_COPY))
+      return odeon__error(ODEON_E_BACKEND,
+                          "injected copy fault (%zu rows of %zu bytes)",
+                          op->rows, op->bytes);
+    for (size_t r = 0; r < op->rows; r++)
+      memcpy((unsigned char *)op->dst + r * op->dpitch,
+             (const unsigned char *)op->src + r * op->spitch, op->bytes);
     return ODEON_OK;
   case OP_MEMSET:
     memset(op->dst, op->value, op->bytes);
@@ -258,6 +272,26 @@ int odeon__cpu_copy_h2d(odeon__stream *s, void *dst, const void *src,
 int odeon__cpu_copy_d2h(odeon__stream *s, void *dst, const void *src,
                         size_t bytes) {
   return copy_async(OP_D2H, s, dst, src, bytes);
+}
+
+int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
+                           const void *src, size_t src_pitch, size_t width,
+                           size_t rows) {
+  if (!dst || !src)
+    return odeon__error(ODEON_E_INVAL, "cpu stream: %s with a NULL pointer",
+                        op_names[OP_D2H_2D]);
+  if (!width || !rows)
+    return ODEON_OK;
+  stream_op *op = op_new(OP_D2H_2D);
+  if (!op)
+    return ODEON_E_NOMEM;
+  op->dst = dst;
+  op->src = src;
+  op->bytes = width;
+  op->rows = rows;
+  op->dpitch = dst_pitch;
+  op->spitch = src_pitch;
+  return enqueue(s, op);
 }
 
 int odeon__cpu_memset(odeon__stream *s, void *dst, int value, size_t bytes) {

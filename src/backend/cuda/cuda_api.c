@@ -75,6 +75,7 @@ static void api_load(void) {
       S(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", NULL),
       S(cuMemHostRegister, "cuMemHostRegister_v2", "cuMemHostRegister"),
       S(cuMemHostUnregister, "cuMemHostUnregister", NULL),
+      S(cuPointerGetAttribute, "cuPointerGetAttribute", NULL),
       S(cuMemcpy2DAsync, "cuMemcpy2DAsync_v2", NULL),
       S(cuMemsetD8Async, "cuMemsetD8Async", NULL),
       S(cuStreamCreate, "cuStreamCreate", NULL),

@@ -41,6 +41,9 @@ enum {
   ODEON__CU_MEMHOSTALLOC_PORTABLE = 1,
   ODEON__CU_MEMHOSTREGISTER_PORTABLE = 1,
   ODEON__CU_MEMORYTYPE_HOST = 1,
+  ODEON__CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2,
+  ODEON__CU_POINTER_ATTRIBUTE_RANGE_START_ADDR = 11,
+  ODEON__CU_POINTER_ATTRIBUTE_RANGE_SIZE = 12,
   ODEON__CU_MEMORYTYPE_DEVICE = 2
 };
 
@@ -91,6 +94,8 @@ typedef struct odeon__cuda_api {
   odeon__CUresult (*cuMemHostRegister)(void *p, size_t bytes,
                                        unsigned int flags);
   odeon__CUresult (*cuMemHostUnregister)(void *p);
+  odeon__CUresult (*cuPointerGetAttribute)(void *data, int attribute,
+                                           odeon__CUdeviceptr p);
   odeon__CUresult (*cuMemcpy2DAsync)(const odeon__CUDA_MEMCPY2D *copy,
                                      odeon__CUstream s);
   odeon__CUresult (*cuMemsetD8Async)(odeon__CUdeviceptr dst,

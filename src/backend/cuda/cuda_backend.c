@@ -120,6 +120,29 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   return ODEON_OK;
 }
 
+/* Page-locked host memory (cuMemHostAlloc'ed, or registered with
+   cuMemHostRegister / cudaHostRegister) that covers all of [p, p + bytes):
+   the driver's pointer attributes say so; pageable memory makes the query
+   fail, which is the common answer, not an error. */
+static int cuda_host_direct(odeon__backend *base, const void *p, size_t bytes) {
+  odeon__cuda_backend *be = (odeon__cuda_backend *)base;
+  if (!p || !bytes || odeon__cuda_bind(be) != ODEON_OK)
+    return 0;
+  odeon__CUdeviceptr at = (odeon__CUdeviceptr)(uintptr_t)p;
+  unsigned int type = 0;
+  odeon__CUdeviceptr start = 0;
+  size_t size = 0;
+  if (be->api->cuPointerGetAttribute(
+          &type, ODEON__CU_POINTER_ATTRIBUTE_MEMORY_TYPE, at) ||
+      type != ODEON__CU_MEMORYTYPE_HOST ||
+      be->api->cuPointerGetAttribute(
+          &start, ODEON__CU_POINTER_ATTRIBUTE_RANGE_START_ADDR, at) ||
+      be->api->cuPointerGetAttribute(
+          &size, ODEON__CU_POINTER_ATTRIBUTE_RANGE_SIZE, at))
+    return 0;
+  return start <= at && at - start + bytes <= size;
+}
+
 static void cuda_host_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
   if (!ptr || odeon__cuda_bind(be) != ODEON_OK)
@@ -141,6 +164,8 @@ static const odeon__backend_ops cuda_ops = {
     .stream_destroy = odeon__cuda_stream_destroy,
     .copy_h2d_async = odeon__cuda_copy_h2d,
     .copy_d2h_async = odeon__cuda_copy_d2h,
+    .copy_d2h_2d_async = odeon__cuda_copy_d2h_2d,
+    .host_direct = cuda_host_direct,
     .memset_async = odeon__cuda_memset,
     .launch_async = odeon__cuda_launch,
     .event_create = odeon__cuda_event_create,

@@ -63,6 +63,9 @@ int odeon__cuda_stream_create(odeon__backend *be, odeon__stream **out);
 int odeon__cuda_stream_destroy(odeon__backend *be, odeon__stream *s);
 int odeon__cuda_copy_h2d(odeon__stream *s, void *dst, const void *src,
                          size_t bytes);
+int odeon__cuda_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
+                            const void *src, size_t src_pitch, size_t width,
+                            size_t rows);
 int odeon__cuda_copy_d2h(odeon__stream *s, void *dst, const void *src,
                          size_t bytes);
 int odeon__cuda_memset(odeon__stream *s, void *dst, int value, size_t bytes);

@@ -220,6 +220,40 @@ int odeon__cuda_copy_d2h(odeon__stream *s, void *dst, const void *src,
   return ODEON_OK;
 }
 
+int odeon__cuda_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
+                            const void *src, size_t src_pitch, size_t width,
+                            size_t rows) {
+  int st = stream_ready(s);
+  if (st || width == 0 || rows == 0)
+    return st;
+  if (odeon__fault_hit(ODEON__FAULT_COPY))
+    return stream_fail(s, odeon__error(ODEON_E_BACKEND,
+                                       "cuMemcpy2DAsync(%zu x %zu bytes): "
+                                       "injected fault",
+                                       rows, width));
+  odeon__CUDA_MEMCPY2D c;
+  memset(&c, 0, sizeof c);
+  c.srcMemoryType = ODEON__CU_MEMORYTYPE_DEVICE;
+  c.srcDevice = dptr(src);
+  c.srcPitch = src_pitch;
+  c.dstMemoryType = ODEON__CU_MEMORYTYPE_HOST;
+  c.dstHost = dst;
+  c.dstPitch = dst_pitch;
+  c.WidthInBytes = width;
+  c.Height = rows;
+  s->seq++;
+  trace_mark *m = trace_open_op(s, "d2h");
+  odeon__CUresult r = s->be->api->cuMemcpy2DAsync(&c, s->handle);
+  trace_close_op(s, m, r == ODEON__CUDA_SUCCESS);
+  if (r != ODEON__CUDA_SUCCESS) {
+    char what[96];
+    snprintf(what, sizeof what, "cuMemcpy2DAsync(%zu rows of %zu bytes)", rows,
+             width);
+    return stream_fail(s, odeon__cu_fail(s->be->api, r, what));
+  }
+  return ODEON_OK;
+}
+
 int odeon__cuda_memset(odeon__stream *s, void *dst, int value, size_t bytes) {
   int st = stream_ready(s);
   if (st || bytes == 0)

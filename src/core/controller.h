@@ -123,13 +123,16 @@ ODEON_HD static inline double odeon_clamp(double x, double lo, double hi) {
  * tolerance; NaN for a non-finite step). Returns 1 to accept, 0 to reject;
  * *h_next is the next step (after an acceptance) or the retry (after a
  * rejection), before the dt_max limit. A non-finite error rejects with the
- * largest cut. eest comes in the kernel's precision: PI works in it (a
- * float kernel then needs no conversions or double compares per step), the
- * other controllers in double, from the same value. */
+ * largest cut. keep: an acceptance leaves the controller and *h_next as they
+ * are (the loop's step shortened to land on a stop, so that stops do not
+ * disturb the step sequence); a rejection is decided as without it. eest
+ * comes in the kernel's precision: PI works in it (a float kernel then needs
+ * no conversions or double compares per step), the other controllers in
+ * double, from the same value. */
 ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
                                              const odeon_kernel_args *a,
                                              odeon_real eest_r, double h,
-                                             double *h_next) {
+                                             int keep, double *h_next) {
   const double eest = (double)eest_r;
   (void)eest; /* PI works on eest_r */
   const double qmin = ODEON_CTRL_SET(a, gain_min, ODEON_CTRL_GAIN_MIN),
@@ -160,13 +163,16 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   (void)qmax;
   (void)gamma;
   (void)expo;
-  *h_next = h;
+  if (!keep)
+    *h_next = h;
   return 1;
 #elif ODEON_CONTROLLER == ODEON_CONTROLLER_I
   double q = eest == 0.0
                  ? 1.0 / qmax
                  : odeon_clamp(pow(eest, expo) / gamma, 1.0 / qmax, 1.0 / qmin);
   if (eest <= 1.0) {
+    if (keep)
+      return 1;
     if (q >= db_min && q <= db_max)
       q = 1.0;
     *h_next = h / q;
@@ -185,32 +191,34 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
    * operands), and a float kernel keeps them out of its FP64 and
    * conversion units. */
   const odeon_real e = eest_r;
-  double q;
-  /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x.
-   * 1/qmax and 1/qmin are the same on every step, so the compiler forms
-   * them once, outside the step loop. */
-  const odeon_real inv_qmx =
-      c->success ? (odeon_real)(1.0 / qmax) : (odeon_real)(1.0 / 10000.0);
-  const odeon_real inv_qmn = (odeon_real)(1.0 / qmin);
-  /* EEst^beta1; set whenever the estimate is not 0, so always before the
-   * rejection below (which needs eest > 1) */
-  odeon_real q11 = ODEON_R(1);
-  if (e == ODEON_R(0)) {
-    /* a zero estimate grows the step by qmax even on the first step: with
-       the first-step bound here ROS3P (zero estimate on linear runs) jumps
-       to dt_max, which the Julia reference does not do */
-    q = 1.0 / qmax;
-  } else {
-    q11 = (odeon_real)odeon_pow(e, (odeon_real)beta1);
-    /* Quotients of two odeon_real values in odeon_real: the same value as
-     * the double quotient rounded to odeon_real (double has more than
-     * twice float's digits), without a double division on the GPU. */
-    odeon_real qr = q11 / (odeon_real)odeon_pow(c->qold, (odeon_real)beta2);
-    qr = qr / (odeon_real)gamma;
-    /* odeon_clamp's order of tests (a NaN passes through) */
-    q = qr < inv_qmx ? inv_qmx : (qr > inv_qmn ? inv_qmn : qr);
-  }
+  /* EEst^beta1, formed before the branches that use it (the step size
+   * after an acceptance with e != 0, the retry after a rejection, where
+   * e > 1): one pow in the code; for e = 0 its value is not used */
+  const odeon_real q11 = (odeon_real)odeon_pow(e, (odeon_real)beta1);
   if (e <= ODEON_R(1)) {
+    if (keep)
+      return 1;
+    double q;
+    if (e == ODEON_R(0)) {
+      /* a zero estimate grows the step by qmax even on the first step: with
+         the first-step bound here ROS3P (zero estimate on linear runs) jumps
+         to dt_max, which the Julia reference does not do */
+      q = 1.0 / qmax;
+    } else {
+      /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x.
+       * 1/qmax and 1/qmin are the same on every step, so the compiler forms
+       * them once, outside the step loop. */
+      const odeon_real inv_qmx =
+          c->success ? (odeon_real)(1.0 / qmax) : (odeon_real)(1.0 / 10000.0);
+      const odeon_real inv_qmn = (odeon_real)(1.0 / qmin);
+      /* Quotients of two odeon_real values in odeon_real: the same value as
+       * the double quotient rounded to odeon_real (double has more than
+       * twice float's digits), without a double division on the GPU. */
+      odeon_real qr = q11 / (odeon_real)odeon_pow(c->qold, (odeon_real)beta2);
+      qr = qr / (odeon_real)gamma;
+      /* odeon_clamp's order of tests (a NaN passes through) */
+      q = qr < inv_qmx ? inv_qmx : (qr > inv_qmn ? inv_qmn : qr);
+    }
     if (q >= db_min && q <= db_max)
       q = 1.0;
     /* in float, max(e, (float)1e-4) is (float)max((double)e, 1e-4): no
@@ -238,6 +246,8 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
       pow(err1, beta1 / k) * pow(c->e1, beta2 / k) * pow(c->e2, beta3 / k);
   f = 1.0 + atan(f - 1.0);
   if (f >= ODEON_PID_ACCEPT_SAFETY) {
+    if (keep)
+      return 1;
     const double inv = 1.0 / f;
     if (inv >= db_min && inv <= db_max)
       f = 1.0;
@@ -255,9 +265,12 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   } else {
     q = odeon_clamp(pow(eest, expo) / (gamma * c->safety_scale), 1.0 / qmax,
                     1.0 / qmin);
-    c->qold = q;
   }
   if (eest <= 1.0) {
+    if (keep)
+      return 1;
+    if (eest != 0.0)
+      c->qold = q;
     double qacc = q;
     if (c->success > 0 && eest > 0.0) {
       double qgus = (c->dtacc / h) * pow(eest * eest / c->erracc, expo);
@@ -272,6 +285,7 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
     *h_next = h / qacc;
     return 1;
   }
+  c->qold = q; /* eest > 1 here, so q is the clamp above */
   *h_next = c->success == 0 ? 0.1 * h : h / c->qold;
   c->success = 0;
   return 0;

@@ -411,6 +411,9 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
    * and not kept in a register across steps. */
   double target = t_end;
   int at_stop = 1;
+  /* max_steps minus the rejections, kept as the rejections change (never
+   * with a fixed step): the test on every step is one compare */
+  odeon_count step_lim = max_steps - cx.cnt[ODEON_CNT_REJECTED];
 #if ODEON_LOOP_DENSE
   /* the time of sample st.k, the next one to write (while st.k < k_stop) */
   double ts =
@@ -475,10 +478,8 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       hs = target - st.t;
       trunc = 1;
     }
-    /* accepted + rejected >= max_steps, written so that max_steps minus
-     * the rejections is formed only when they change (never with a fixed
-     * step) */
-    if (cx.cnt[ODEON_CNT_ACCEPTED] >= max_steps - cx.cnt[ODEON_CNT_REJECTED]) {
+    /* accepted + rejected >= max_steps */
+    if (cx.cnt[ODEON_CNT_ACCEPTED] >= step_lim) {
       cx.status |= ODEON_RUN_MAX_STEPS_BIT;
       break;
     }
@@ -488,6 +489,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     unsigned bits = odeon_step_try(&st.ws, &cx, st.t, hs, st.y, y_new, &eest);
     if (bits) {
       cx.cnt[ODEON_CNT_REJECTED]++;
+      step_lim--;
       st.h = hs * 0.5;
       if (st.h < a->dt_min) {
         cx.status |= bits | ODEON_RUN_DT_MIN_BIT;
@@ -497,38 +499,38 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     }
 #if ODEON_LOOP_ADAPTIVE
     {
-      const odeon_ctrl saved_ctl = st.ctl;
-      const int fin = odeon_all_finite(y_new);
-      const odeon_real e = fin ? eest : (odeon_real)odeon_nan();
+      /* The estimate, NaN where y_new is not finite (which the controller
+       * rejects): y * 0 is +-0 for a finite y and NaN otherwise, and
+       * eest + +-0 is eest (eest is >= +0 or NaN). Multiply-adds on the
+       * GPU, where compares and a select cost one instruction more. */
+      odeon_real e = eest;
+      for (int i = 0; i < ODEON_N; i++)
+        e = e + y_new[i] * ODEON_R(0);
       double h_next = st.h;
 #ifdef ODEON_STEP_SAFETY_SCALE
       st.ctl.safety_scale = ODEON_STEP_SAFETY_SCALE(&st.ws, a);
 #endif
-      const int accept = odeon_ctrl_decide(&st.ctl, a, e, hs, &h_next);
-      if (accept && trunc && hs < st.h) {
-        /* a step shortened to land on a stop keeps the controller as it
-         * was, so stops do not disturb the step sequence */
-        st.ctl = saved_ctl;
-        h_next = st.h;
-      }
+      /* a step shortened to land on a stop (trunc, hs < st.h) and accepted
+       * keeps the controller and the step size as they were, so stops do
+       * not disturb the step sequence */
+      const int accept =
+          odeon_ctrl_decide(&st.ctl, a, e, hs, trunc && hs < st.h, &h_next);
       if (h_next > a->dt_max)
         h_next = a->dt_max;
       if (!accept) {
         cx.cnt[ODEON_CNT_REJECTED]++;
+        step_lim--;
         st.h = h_next;
         if (st.h < a->dt_min) {
           /* a blow-up shows as a run of rejections of non-finite states */
-          cx.status |=
-              ODEON_RUN_DT_MIN_BIT | (fin ? 0u : ODEON_RUN_NONFINITE_BIT);
+          cx.status |= ODEON_RUN_DT_MIN_BIT |
+                       (odeon_all_finite(y_new) ? 0u : ODEON_RUN_NONFINITE_BIT);
           break;
         }
         continue;
       }
+      /* accepted: e <= 1, so it is not NaN and y_new is finite */
       cx.cnt[ODEON_CNT_ACCEPTED]++;
-      if (!fin) {
-        cx.status |= ODEON_RUN_NONFINITE_BIT;
-        break;
-      }
       st.h = h_next;
     }
 #else

@@ -101,12 +101,17 @@ odeon_ros_generic_stages(const odeon_ros_tableau *tb, odeon_ros_ws *ws,
   const odeon_real hh = (odeon_real)h;
   const odeon_real hg = hh * (odeon_real)tb->gamma;
   odeon_real fu[ODEON_N], u[ODEON_N];
+  /* stage 0's f (set before the loop, so that a compiler that cannot see
+   * through a tableau read at run time knows fu is set before any use) */
+  odeon_implicit_copy(fu, ws->f0);
   ODEON_UNROLL
   for (int s = 0; s < ODEON_ROS_MAX_STAGES; ++s) {
     if (s >= S)
       break;
     const int reuse = tb->reuse[s];
-    if (s == 0 || reuse == ODEON_ROS_USE_F0) {
+    if (s == 0) {
+      /* fu = f0, above */
+    } else if (reuse == ODEON_ROS_USE_F0) {
       odeon_implicit_copy(fu, ws->f0);
     } else if (reuse == ODEON_ROS_EVAL) {
       ODEON_UNROLL

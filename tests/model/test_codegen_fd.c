@@ -559,6 +559,7 @@ static gx *with_state(gx *x) {
  * can be forced to an operator and a function, to cover every one. */
 static gx *draw(rmodel *m, int n_aux, int force_op, int force_which,
                 double *mag) {
+  *mag = 0; /* set on every path: fail_msg below returns */
   for (int attempt = 0; attempt < 20000; attempt++) {
     gx *x;
     if (force_op < 0) {

@@ -444,6 +444,16 @@ static int make_plan(odeon__engine *e) {
                      (e->want_obs ? (size_t)e->nobs : 0)) *
                     rb;
   p->window_bytes = e->want_sum ? (size_t)e->nsum * rb : 0;
+  const int *d = e->direct;
+  p->staged_final_bytes =
+      (d[ODEON__OUT_STATUS] ? 0 : 4) +
+      (e->want_cnt && !d[ODEON__OUT_COUNTERS] ? (size_t)e->ncnt * 8 : 0);
+  p->staged_sample_bytes =
+      ((e->want_state && !d[ODEON__OUT_STATE] ? (size_t)e->nsav : 0) +
+       (e->want_obs && !d[ODEON__OUT_OBS] ? (size_t)e->nobs : 0)) *
+      rb;
+  p->staged_window_bytes =
+      e->want_sum && !d[ODEON__OUT_SUMMARIES] ? (size_t)e->nsum * rb : 0;
   p->device_bytes = budget - e->drivers_bytes;
   p->pinned_bytes = req->pinned_cap ? req->pinned_cap : (size_t)256 << 20;
   p->slots = e->n_slots;
@@ -477,9 +487,9 @@ int odeon__engine_solve(const odeon__engine_request *req,
     free(e);
     return odeon__error(ODEON_E_BACKEND, "engine: pthread_cond_init");
   }
+  /* The outputs first: which of them the device writes directly decides
+     how much staging a run needs, and so the plan. */
   int st = odeon__engine_check_request(e);
-  if (!st)
-    st = make_plan(e);
   if (!st && req->into) {
     /* several devices: the outputs are shared, and stay open */
     e->result = req->into->result;
@@ -490,6 +500,8 @@ int odeon__engine_solve(const odeon__engine_request *req,
   }
   if (!st)
     choose_direct(e);
+  if (!st)
+    st = make_plan(e);
   if (!st && e->drivers && e->drivers_bytes)
     st = e->ops->dev_alloc(e->be, e->drivers_bytes, &e->d_drivers);
   size_t sizes[ODEON__SLOT_BUFFERS] = {0};

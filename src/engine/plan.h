@@ -16,6 +16,9 @@ typedef struct odeon__plan_input {
   size_t final_bytes;  /* status + counters (device and staging) */
   size_t sample_bytes; /* per sample: saved states + observables */
   size_t window_bytes; /* per summary window */
+  /* the parts of the three above that go through staging (outputs the
+     device writes straight into their destination need none) */
+  size_t staged_final_bytes, staged_sample_bytes, staged_window_bytes;
   size_t device_bytes; /* budget for all slots together */
   size_t pinned_bytes; /* cap for all slots together */
   int slots;

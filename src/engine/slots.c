@@ -109,12 +109,21 @@ static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
      carry only when a later window resumes from it (run_chunk). */
   sz[B_CNT] = e->want_cnt ? (size_t)e->ncnt * c * 8 : 0;
   sz[B_CARRY] = e->plan.launches_per_chunk > 1 ? (size_t)e->ncarry * c * 8 : 0;
-  e->off_state = 0;
-  e->off_obs = sz[B_STATE];
-  e->off_sum = e->off_obs + sz[B_OBS];
-  e->off_status = e->off_sum + sz[B_SUM];
-  e->off_cnt = e->off_status + c * 4;
-  e->out_bytes = e->off_cnt + sz[B_CNT];
+  /* staging holds only the outputs that are not downloaded straight into
+     their destination (e->direct) */
+  const int *d = e->direct;
+  size_t off = 0;
+  e->off_state = off;
+  off += d[ODEON__OUT_STATE] ? 0 : sz[B_STATE];
+  e->off_obs = off;
+  off += d[ODEON__OUT_OBS] ? 0 : sz[B_OBS];
+  e->off_sum = off;
+  off += d[ODEON__OUT_SUMMARIES] ? 0 : sz[B_SUM];
+  e->off_status = off;
+  off += d[ODEON__OUT_STATUS] ? 0 : sz[B_STATUS];
+  e->off_cnt = off;
+  off += d[ODEON__OUT_COUNTERS] ? 0 : sz[B_CNT];
+  e->out_bytes = off;
   sz[B_HIN] = sz[B_IN];
   sz[B_HOUT] = e->out_bytes;
 }

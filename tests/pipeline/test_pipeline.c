@@ -338,9 +338,10 @@ static void tiny_budgets(void **state) {
     f->env[0] = saved;
     pk_close(&env);
   }
-  /* the pinned cap alone */
+  /* the pinned cap alone (it bounds the staging: the outputs staged) */
   odeon__engine_request req;
   pk_request(&req, &f->env[0], f->grid);
+  req.staged = 1;
   req.pinned_cap = 3000;
   odeon_result_t *res = NULL;
   assert_ok(odeon__engine_solve(&req, &res));

@@ -331,7 +331,11 @@ typedef enum odeon_dest_kind {
 typedef struct odeon_dest {
   odeon_dest_kind kind;
   void *user_state; /* DEST_USER: [sample][saved var][run] of the
-                       solve's precision; caller owns it */
+                       solve's precision; caller owns it. On a GPU, a
+                       buffer the caller page-locked (cudaHostRegister
+                       or cudaMallocHost, the whole range) is written by
+                       the device directly, without staging or a host
+                       copy: the fastest way to take large results */
   size_t user_state_bytes;
   const char *path; /* DEST_FILE / AUTO: the .npy path for the state
                        output ("odeon-result.npy" if NULL); the

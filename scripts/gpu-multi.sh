@@ -27,8 +27,8 @@ for dev in 0 all; do
   for rep in 1 2; do
     /usr/bin/time -f "%e s wall" "$B/odeon" solve "$ROOT/examples/lorenz.ode" \
       --sweep rho=0:21:$N --algorithm tsit5 --atol 1e-8 --rtol 1e-8 \
-      --precision float32 --backend cuda --devices $dev \
-      --out "/tmp/multi-$dev.npy" 2>&1 | tail -2
+      --duration 10 --precision float32 --backend cuda --devices $dev --quiet \
+      --out "/tmp/multi-$dev.npy" 2>&1 | tail -3
   done
 done
 cmp /tmp/multi-0.npy /tmp/multi-all.npy && echo "device 0 and all devices: identical results"

@@ -327,7 +327,8 @@ static odeon_run odeon_solve_lorenz(long long n, const char *algorithm,
  * engine launches it (one window, carry on, counters off), timed with
  * CUDA events; best of 3 after a warm-up. */
 static double odeon_kernel_ms(long long n, const char *algorithm,
-                              double *mean_steps, int *regs, int *block) {
+                              double *mean_steps, int *regs, int *block,
+                              int force_block) {
   odeon_model_t *m = NULL;
   GB_OK(odeon_model_from_string(lorenz_model, "lorenz", &m), "model");
   odeon_options_t o;
@@ -352,6 +353,8 @@ static double odeon_kernel_ms(long long n, const char *algorithm,
   GB_OK(gb_be->ops->module_load(gb_be, &ks, NULL, &mod), "module_load");
   long long info[ODEON_INFO_LEN];
   GB_OK(gb_be->ops->module_info(mod, info), "module_info");
+  if (force_block > 0)
+    GB_OK(odeon__cuda_module_set_block(mod, force_block), "set_block");
   const odeon__cuda_module_stats *ms = odeon__cuda_module_stats_get(mod);
   *regs = ms->registers;
   *block = ms->block_size;
@@ -461,12 +464,22 @@ static void bench_fixed_and_adaptive(const gb_floor *rk4, const gb_floor *ts) {
       {
         double steps = 0;
         int regs = 0, block = 0;
-        odeon_kernel = odeon_kernel_ms(n, alg, &steps, &regs, &block);
+        odeon_kernel = odeon_kernel_ms(n, alg, &steps, &regs, &block, 0);
         printf("  odeon kernel: %.3f ms (%d registers, block %d)", odeon_kernel,
                regs, block);
         if (method)
           printf(", %.1f steps per run", steps);
         printf("\n");
+        /* GB_BLOCKS="128 256": the same kernel at other block sizes */
+        const char *bl = getenv("GB_BLOCKS");
+        for (char *end = NULL; bl && *bl; bl = end) {
+          long b = strtol(bl, &end, 10);
+          if (end == bl)
+            break;
+          double ms = odeon_kernel_ms(n, alg, &steps, &regs, &block, (int)b);
+          printf("  odeon kernel at block %d: %.3f ms (%.3fx the floor)\n",
+                 block, ms, ms / fr.kernel_ms);
+        }
       }
 #endif
       snprintf(name, sizeof name, "%s N=2^%d kernel", alg,

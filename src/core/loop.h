@@ -486,14 +486,18 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
   }
 
-  /* a stopped run: the samples (and summary windows) it did not reach */
+  /* a stopped run: the samples (and summary windows) it did not reach
+   * (a cold path: kept rolled, with the sample index in a local, which
+   * the pragma needs to take effect) */
   if (cx.status) {
-    while (st.k < k_stop) {
+    long long k = st.k;
+    ODEON_NO_UNROLL
+    for (; k < k_stop; k++) {
       const double tf =
-          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
-      odeon_emit(a, r, &st, &cx, st.k, tf, st.y, 1);
-      st.k++;
+          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, k);
+      odeon_emit(a, r, &st, &cx, k, tf, st.y, 1);
     }
+    st.k = k;
   }
   if (a->status)
     a->status[r] = cx.status;

@@ -66,10 +66,6 @@ static void emit_config(odeon__strbuf *b, const odeon__kernel_config *c) {
    * steps, and the kernel drops interpolation and its state (loop.h) */
   odeon__strbuf_printf(b, "#define ODEON_SAVE_ENDS %d\n",
                        c->save_every > 0 ? 0 : 1);
-  /* an initial step given (dt > 0, the same value kernel_args_init puts
-   * into the arguments): the kernel leaves out Hairer's initial step
-   * (controller.h), code that only costs compile time then */
-  odeon__strbuf_printf(b, "#define ODEON_DT_GIVEN %d\n", c->dt > 0 ? 1 : 0);
   int sum_on = (c->outputs & ODEON_OUT_SUMMARIES) && c->n_summary_rows > 0;
   odeon__strbuf_printf(b, "#define ODEON_SUM_ON %d\n", sum_on);
   if (sum_on) {

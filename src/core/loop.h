@@ -13,8 +13,6 @@
  *                                     saved (save_every 0), so every
  *                                     sample is a hard stop of the steps
  *                                     and nothing is interpolated
- *   ODEON_DT_GIVEN                    1: the initial step is given (dt >
- *                                     0), Hairer's initial step left out
  *
  * Carry layout ([row][run] doubles, rows below, in order):
  *   t, h, status, n_samples_done, step valid, t_prev, h_prev,
@@ -41,9 +39,6 @@
 
 #ifndef ODEON_SAVE_ENDS
 #define ODEON_SAVE_ENDS 0
-#endif
-#ifndef ODEON_DT_GIVEN
-#define ODEON_DT_GIVEN 0
 #endif
 /* The loop interpolates samples inside steps only where the method can and
  * a sample can fall inside a step; otherwise the steps stop on the samples
@@ -301,8 +296,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     odeon_sum_init(&st.sum);
 #endif
     odeon_step_start(&st.ws, &cx, st.t, st.y);
-#if ODEON_LOOP_ADAPTIVE && !ODEON_DT_GIVEN
-    if (!(a->dt > 0.0)) {
+    if (ODEON_LOOP_ADAPTIVE && !(a->dt > 0.0)) {
 #if ODEON_METHOD_FAMILY == 1
       st.h =
           odeon_initial_dt(&cx, st.t, st.y, st.ws.f0, t_end - st.t, a->dt_max);
@@ -316,9 +310,6 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     } else {
       st.h = a->dt;
     }
-#else
-    st.h = a->dt;
-#endif
     if (!odeon_all_finite(st.y))
       cx.status |= ODEON_RUN_NONFINITE_BIT;
   } else {

@@ -301,23 +301,38 @@ ODEON_HD static inline double odeon_initial_dt(odeon_ctx *cx, double t,
                                                const odeon_real *y,
                                                const odeon_real *f0,
                                                double span, double dt_max) {
-  odeon_real z[ODEON_N], y1[ODEON_N], f1[ODEON_N];
-  for (int i = 0; i < ODEON_N; i++)
-    z[i] = ODEON_R(0);
-  double d0 = (double)odeon_err_norm(cx, y, y, z);
-  double d1 = (double)odeon_err_norm(cx, f0, y, z);
-  double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
-  if (h0 > span)
-    h0 = span;
-  for (int i = 0; i < ODEON_N; i++)
-    y1[i] = y[i] + (odeon_real)h0 * f0[i];
-  odeon_rhs(cx, t + h0, y1, f1);
-  for (int i = 0; i < ODEON_N; i++)
-    z[i] = f1[i] - f0[i];
-  odeon_real zero[ODEON_N];
-  for (int i = 0; i < ODEON_N; i++)
+  /* The three norms d0 = |y|, d1 = |f0| and |f1 - f0| (each scaled by
+   * atol + rtol |y|) share one copy of the error norm in a rolled loop
+   * over v = y, f0, f1 - f0: the same values as three calls, with a third
+   * of the divisions and square roots for the compiler to expand. */
+  odeon_real v[ODEON_N], zero[ODEON_N];
+  for (int i = 0; i < ODEON_N; i++) {
+    v[i] = y[i];
     zero[i] = ODEON_R(0);
-  double d2 = (double)odeon_err_norm(cx, z, y, zero) / h0;
+  }
+  double d0 = 0.0, d1 = 0.0, d2 = 0.0, h0 = 0.0;
+  ODEON_NO_UNROLL
+  for (int q = 0; q < 3; q++) {
+    const double d = (double)odeon_err_norm(cx, v, y, zero);
+    if (q == 0) {
+      d0 = d;
+      for (int i = 0; i < ODEON_N; i++)
+        v[i] = f0[i];
+    } else if (q == 1) {
+      d1 = d;
+      h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+      if (h0 > span)
+        h0 = span;
+      odeon_real y1[ODEON_N], f1[ODEON_N];
+      for (int i = 0; i < ODEON_N; i++)
+        y1[i] = y[i] + (odeon_real)h0 * f0[i];
+      odeon_rhs(cx, t + h0, y1, f1);
+      for (int i = 0; i < ODEON_N; i++)
+        v[i] = f1[i] - f0[i];
+    } else {
+      d2 = d / h0;
+    }
+  }
   double m = d1 > d2 ? d1 : d2;
   double h1 = m <= 1e-15
                   ? (h0 * 1e-3 > 1e-6 ? h0 * 1e-3 : 1e-6)

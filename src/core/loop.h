@@ -180,6 +180,17 @@ ODEON_HD static inline void odeon_carry_load(const odeon_kernel_args *a,
 #endif
 }
 
+/* The indices of the saved states as a constant table rather than a local
+ * array: a local array read with the (unrolled) loop index folds to
+ * constants only late in NVVM's pipeline, and until then the run state it
+ * indexes stays in memory through most passes: about a tenth of the NVRTC
+ * compile time of a tsit5 kernel (tools/kernel_report, bench/NOTES.md). */
+#if ODEON_DEVICE_CODE
+static __constant__ const int odeon_saved_ix[] = ODEON_SAVED_INIT;
+#else
+static const int odeon_saved_ix[] = ODEON_SAVED_INIT;
+#endif
+
 /* Write sample k (state x at time ts), feed the summaries, and write the
  * summary window that sample k completes. failed: write NaN instead. */
 ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
@@ -188,9 +199,7 @@ ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
                                        const odeon_real *x, int failed) {
   const long long n = a->n;
   const long long ks = k - a->sample_begin;
-  const int saved[] = ODEON_SAVED_INIT;
   const double nan = odeon_nan();
-  (void)saved;
   (void)nan;
   odeon_real obs[ODEON_NOBS_ALLOC];
   for (int j = 0; j < ODEON_NOBS_ALLOC; j++)
@@ -207,7 +216,7 @@ ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
     odeon_real *out = (odeon_real *)a->out_state;
     for (int j = 0; j < ODEON_N_SAVED; j++)
       out[(ks * ODEON_N_SAVED + j) * n + r] =
-          failed ? (odeon_real)nan : x[saved[j]];
+          failed ? (odeon_real)nan : x[odeon_saved_ix[j]];
   }
 #if ODEON_OBS_ON && ODEON_SYS_N_OBSERVABLES > 0
   if (a->out_obs) {
@@ -222,8 +231,8 @@ ODEON_HD static inline void odeon_emit(const odeon_kernel_args *a, long long r,
     const long long m = odeon_window_samples(a->summarise_every, a->save_every);
     if (!failed) {
       for (int j = 0; j < ODEON_N_SAVED; j++)
-        odeon_sum_add(&st->sum, j, ts, (double)x[saved[j]], a->save_every,
-                      k > 0);
+        odeon_sum_add(&st->sum, j, ts, (double)x[odeon_saved_ix[j]],
+                      a->save_every, k > 0);
 #if ODEON_OBS_ON && ODEON_SYS_N_OBSERVABLES > 0
       for (int j = 0; j < ODEON_SYS_N_OBSERVABLES; j++)
         odeon_sum_add(&st->sum, ODEON_N_SAVED + j, ts, (double)obs[j],
@@ -567,14 +576,23 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
   }
 
-  /* a stopped run: the samples (and summary windows) it did not reach */
+  /* a stopped run: the samples (and summary windows) it did not reach.
+   * A cold path, kept rolled where the step is adaptive (the pragma needs
+   * the sample index in a local); with a fixed step ptxas would then keep
+   * fewer registers and recompute the truncation tolerance 1e-10*hs in
+   * the step loop (3 more instructions a step for classical-rk4), so
+   * there the compiler may unroll it as before. */
   if (cx.status) {
-    while (st.k < k_stop) {
+    long long k = st.k;
+#if ODEON_LOOP_ADAPTIVE
+    ODEON_NO_UNROLL
+#endif
+    for (; k < k_stop; k++) {
       const double tf =
-          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, st.k);
-      odeon_emit(a, r, &st, &cx, st.k, tf, st.y, 1);
-      st.k++;
+          odeon_sample_time(a->t0, a->settle, a->duration, a->save_every, k);
+      odeon_emit(a, r, &st, &cx, k, tf, st.y, 1);
     }
+    st.k = k;
   }
   if (a->status)
     a->status[r] = cx.status;

@@ -11,10 +11,14 @@
    "ODEON_HD static inline", which NVRTC rejects as a duplicate specifier. */
 #define ODEON_HD __device__ __attribute__((always_inline))
 #define ODEON_RESTRICT __restrict__
+/* Keep a cold loop rolled: NVVM would otherwise unroll a loop with a run
+   time trip count (by 4), code that only costs compile time. */
+#define ODEON_NO_UNROLL _Pragma("unroll 1")
 #else
 #define ODEON_DEVICE_CODE 0
 #define ODEON_HD
 #define ODEON_RESTRICT restrict
+#define ODEON_NO_UNROLL
 #include <math.h>
 #endif
 

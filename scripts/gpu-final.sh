@@ -24,5 +24,5 @@ timeout 120 "$B/bench/gpu_lorenz" --peers "$ROOT/bench/peers" --odeon "$B/odeon"
 echo "gpu_lorenz: exit $?"
 timeout 60 "$B/bench/gpu_implicit" >"$OUT/bench-gpu-implicit.log" 2>&1
 echo "gpu_implicit: exit $?"
-grep -v "^ptxas" "$OUT/bench-gpu-lorenz.log" | awk '/^device:/{p=1} p' | head -40
+grep -v "^ptxas" "$OUT/bench-gpu-lorenz.log" | awk '/^device:/{p=1} p' | head -80
 tail -n 6 "$OUT/bench-gpu-implicit.log"

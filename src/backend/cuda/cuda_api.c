@@ -93,6 +93,8 @@ static void api_load(void) {
       S(cuModuleGetFunction, "cuModuleGetFunction", NULL),
       S(cuModuleGetGlobal, "cuModuleGetGlobal_v2", NULL),
       S(cuFuncGetAttribute, "cuFuncGetAttribute", NULL),
+      S(cuOccupancyMaxActiveBlocksPerMultiprocessor,
+        "cuOccupancyMaxActiveBlocksPerMultiprocessor", NULL),
       S(cuOccupancyMaxPotentialBlockSize, "cuOccupancyMaxPotentialBlockSize",
         NULL),
       S(cuLaunchKernel, "cuLaunchKernel", NULL),

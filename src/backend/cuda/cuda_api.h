@@ -121,6 +121,8 @@ typedef struct odeon__cuda_api {
                                        odeon__CUmodule m, const char *name);
   odeon__CUresult (*cuFuncGetAttribute)(int *value, int attrib,
                                         odeon__CUfunction f);
+  odeon__CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(
+      int *blocks, odeon__CUfunction f, int block_size, size_t smem);
   odeon__CUresult (*cuOccupancyMaxPotentialBlockSize)(
       int *min_grid, int *block, odeon__CUfunction f,
       odeon__CUoccupancyB2DSize smem_fn, size_t smem, int block_limit);

@@ -6,15 +6,8 @@
 # of test_gpu_solve run through the CLI on the GPU and the CPU, listing the
 # runs whose status is not 0. Logs and traces go to $OUT.
 set -u
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="${OUT:-$ROOT/gpu-diag-out}"
-B=${BUILD:-/tmp/odeon-gpu-build}
-mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DODEON_WERROR=OFF \
-  -DODEON_BUILD_TESTS=OFF >"$OUT/build.log" 2>&1
-cmake --build "$B" -j "$(nproc)" --target odeon gpu_host_paths gpu_lorenz \
-  >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/gpu-build.sh" gpu-diag-out
+gpu_build odeon gpu_host_paths gpu_lorenz
 export ODEON_CACHE_DIR=/tmp/odeon-gpu-cache
 echo "== host paths"
 timeout 120 "$B/bench/gpu_host_paths" --gib "${GIB:-4}" 2>&1

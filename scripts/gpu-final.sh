@@ -3,19 +3,8 @@
 # device time: build, the `gpu` tests, and both GPU benchmarks; logs under
 # $OUT, a summary last. (scripts/gpu-check.sh is the full version.)
 set -u
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="${OUT:-$ROOT/gpu-final-out}"
-B=/tmp/odeon-gpu-build
-mkdir -p "$OUT"
-D="$ROOT/.gpu-deps"
-L="$D/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="$L${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DODEON_WERROR=OFF \
-  -DCMOCKA_INCLUDE_DIR="$D/usr/include" \
-  -DCMOCKA_LIBRARY="$(ls "$L"/libcmocka.so.*.* | head -1)" >"$OUT/build.log" 2>&1
-cmake --build "$B" -j "$(nproc)" >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-export ODEON_REQUIRE_GPU=1 ODEON_CACHE_DIR=/tmp/odeon-gpu-cache
+. "$(dirname "${BASH_SOURCE[0]}")/gpu-build.sh" gpu-final-out
+gpu_build
 (cd "$B" && timeout 240 ctest -L gpu -j 2 --output-on-failure >"$OUT/gpu-tests.log" 2>&1)
 echo "gpu tests: exit $?"
 grep -E "tests passed|Failed|\*\*\*" "$OUT/gpu-tests.log" | head -20

@@ -4,19 +4,8 @@
 # and one large Lorenz sweep through the CLI on device 0 and on all
 # devices, timed, with the results compared byte for byte. Logs in $OUT.
 set -u
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="${OUT:-$ROOT/gpu-multi-out}"
-B=${BUILD:-/tmp/odeon-gpu-build}
-D="$ROOT/.gpu-deps"
-L="$D/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="$L${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-mkdir -p "$OUT"
-nvidia-smi --query-gpu=index,name,driver_version --format=csv,noheader
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DODEON_WERROR=OFF \
-  -DCMOCKA_INCLUDE_DIR="$D/usr/include" \
-  -DCMOCKA_LIBRARY="$(ls "$L"/libcmocka.so.*.* | head -1)" >"$OUT/build.log" 2>&1
-cmake --build "$B" -j "$(nproc)" --target odeon test_multi_device \
-  >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/gpu-build.sh" gpu-multi-out
+gpu_build odeon test_multi_device
 export ODEON_CACHE_DIR=/tmp/odeon-gpu-cache ODEON_REQUIRE_GPU=1
 timeout 300 "$B/tests/pipeline/test_multi_device" --gpu >"$OUT/multi.log" 2>&1
 echo "test_multi_device --gpu: exit $?"

@@ -5,19 +5,8 @@
 # Lorenz protocol and CPU-versus-GPU cases). Logs and traces go to $OUT.
 # Environment: SLOTS ("2 3 4"), PINNED_MB ("256 1024"), ONLY ("rk4 tsit5").
 set -u
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OUT="${OUT:-$ROOT/gpu-sweep-out}"
-B=${BUILD:-/tmp/odeon-gpu-build}
-D="$ROOT/.gpu-deps"
-L="$D/usr/lib/x86_64-linux-gnu"
-export LD_LIBRARY_PATH="$L${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DODEON_WERROR=OFF \
-  -DCMOCKA_INCLUDE_DIR="$D/usr/include" \
-  -DCMOCKA_LIBRARY="$(ls "$L"/libcmocka.so.*.* | head -1)" >"$OUT/build.log" 2>&1
-cmake --build "$B" -j "$(nproc)" --target odeon gpu_lorenz test_gpu_solve \
-  >>"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/gpu-build.sh" gpu-sweep-out
+gpu_build odeon gpu_lorenz test_gpu_solve
 export ODEON_CACHE_DIR=/tmp/odeon-gpu-cache ODEON_REQUIRE_GPU=1
 lorenz() { timeout 120 "$B/bench/gpu_lorenz" --peers "$ROOT/bench/peers" "$@" 2>&1; }
 for only in ${ONLY:-rk4 tsit5}; do

@@ -37,8 +37,8 @@ typedef struct stream_op {
   op_kind kind;
   void *dst;
   const void *src;
-  size_t bytes;                /* OP_D2H_2D: the width of a row */
-  size_t rows, dpitch, spitch; /* OP_D2H_2D */
+  size_t bytes;                /* copies: the width of a row */
+  size_t rows, dpitch, spitch; /* copies: rows (1: plain), pitches */
   int value;
   odeon__module *module;
   odeon_kernel_args args;
@@ -98,11 +98,6 @@ static int op_execute(odeon__stream *s, stream_op *op) {
   switch (op->kind) {
   case OP_H2D:
   case OP_D2H:
-    if (odeon__fault_hit(ODEON__FAULT_COPY))
-      return odeon__error(ODEON_E_BACKEND, "injected copy fault (%zu bytes)",
-                          op->bytes);
-    memcpy(op->dst, op->src, op->bytes);
-    return ODEON_OK;
   case OP_D2H_2D:
     if (odeon__fault_hit(ODEON__FAULT_COPY))
       return odeon__error(ODEON_E_BACKEND,
@@ -250,39 +245,14 @@ static stream_op *op_new(op_kind kind) {
   return op;
 }
 
+/* A copy of `rows` rows of `width` bytes (one row: a plain copy). */
 static int copy_async(op_kind kind, odeon__stream *s, void *dst,
-                      const void *src, size_t bytes) {
+                      size_t dst_pitch, const void *src, size_t src_pitch,
+                      size_t width, size_t rows) {
   if (!dst || !src)
     return odeon__error(ODEON_E_INVAL, "cpu stream: %s with a NULL pointer",
                         op_names[kind]);
   stream_op *op = op_new(kind);
-  if (!op)
-    return ODEON_E_NOMEM;
-  op->dst = dst;
-  op->src = src;
-  op->bytes = bytes;
-  return enqueue(s, op);
-}
-
-int odeon__cpu_copy_h2d(odeon__stream *s, void *dst, const void *src,
-                        size_t bytes) {
-  return copy_async(OP_H2D, s, dst, src, bytes);
-}
-
-int odeon__cpu_copy_d2h(odeon__stream *s, void *dst, const void *src,
-                        size_t bytes) {
-  return copy_async(OP_D2H, s, dst, src, bytes);
-}
-
-int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
-                           const void *src, size_t src_pitch, size_t width,
-                           size_t rows) {
-  if (!dst || !src)
-    return odeon__error(ODEON_E_INVAL, "cpu stream: %s with a NULL pointer",
-                        op_names[OP_D2H_2D]);
-  if (!width || !rows)
-    return ODEON_OK;
-  stream_op *op = op_new(OP_D2H_2D);
   if (!op)
     return ODEON_E_NOMEM;
   op->dst = dst;
@@ -292,6 +262,22 @@ int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
   op->dpitch = dst_pitch;
   op->spitch = src_pitch;
   return enqueue(s, op);
+}
+
+int odeon__cpu_copy_h2d(odeon__stream *s, void *dst, const void *src,
+                        size_t bytes) {
+  return copy_async(OP_H2D, s, dst, bytes, src, bytes, bytes, 1);
+}
+
+int odeon__cpu_copy_d2h(odeon__stream *s, void *dst, const void *src,
+                        size_t bytes) {
+  return copy_async(OP_D2H, s, dst, bytes, src, bytes, bytes, 1);
+}
+
+int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
+                           const void *src, size_t src_pitch, size_t width,
+                           size_t rows) {
+  return copy_async(OP_D2H_2D, s, dst, dst_pitch, src, src_pitch, width, rows);
 }
 
 int odeon__cpu_memset(odeon__stream *s, void *dst, int value, size_t bytes) {

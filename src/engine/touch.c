@@ -8,7 +8,8 @@
  * Safe by construction: it writes only inside the chunk's own strips (the
  * columns first..first+n-1 of every row), which the chunk's writeback
  * overwrites afterwards, and it runs before the chunk is posted to the
- * writeback thread. */
+ * writeback thread. Outputs the device writes directly (e->direct) are
+ * left alone: their download is already queued and may be running. */
 #include "engine/engine_internal.h"
 #include "util/parallel.h"
 
@@ -43,7 +44,7 @@ static int touch_part(void *ctx, int part, int parts) {
   size_t block = 0; /* running block index over every strip */
   for (int id = 0; id < ODEON__OUT_COUNT; id++) {
     const odeon__sink *s = &e->sink[id];
-    if (!s->mem || !s->fresh)
+    if (!s->mem || !s->fresh || e->direct[id])
       continue;
     long long rows = (long long)(odeon__result_bytes(e->result, id) / s->esize /
                                  (uint64_t)e->runs);
@@ -69,7 +70,7 @@ void odeon__engine_touch(odeon__engine *e, long long first, long long n) {
   size_t bytes = 0;
   for (int id = 0; id < ODEON__OUT_COUNT; id++) {
     const odeon__sink *s = &e->sink[id];
-    if (s->mem && s->fresh)
+    if (s->mem && s->fresh && !e->direct[id])
       bytes +=
           (size_t)(odeon__result_bytes(e->result, id) / (uint64_t)e->runs) *
           (size_t)n;

@@ -128,8 +128,10 @@ int odeon__item_outputs(const odeon__engine *e, const odeon__slot *s,
                         long long sb, long long se, long long wb, long long we,
                         int last, odeon__item_out out[ODEON__ITEM_MAX]);
 
-/* touch.c: fault in the pages of the result's own memory that runs
-   first..first+n-1 will fill (every row), before that chunk is posted. */
-void odeon__engine_touch(odeon__engine *e, long long first, long long n);
+/* touch.c: fault in the pages of the result's own memory that the
+   launch's staged outputs io[0..n_io) will fill for runs first..first+n-1,
+   before the launch is posted. */
+void odeon__engine_touch(odeon__engine *e, long long first, long long n,
+                         const odeon__item_out *io, int n_io);
 
 #endif

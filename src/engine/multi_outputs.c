@@ -55,7 +55,6 @@ int odeon__engine_outputs_close(odeon__engine_outputs *o, int ok,
       st = odeon__error_context(cst, "engine: closing the output file: ");
   }
   if (ok && !st && result) {
-    odeon__result_finish(o->result);
     *result = o->result;
   } else {
     odeon_result_destroy(o->result);

@@ -25,10 +25,8 @@ static int open_output(odeon__engine *e, odeon__out_id id, odeon_dtype dtype,
   if (!st && file)
     st = odeon__sink_file(&e->sink[id], file, descr[dtype], ndim, shape,
                           o->esize);
-  else if (!st) {
+  else if (!st)
     odeon__sink_memory(&e->sink[id], o->data, o->esize);
-    e->sink[id].fresh = o->owned > 0; /* odeon__engine_touch faults it in */
-  }
   return st;
 }
 
@@ -117,11 +115,9 @@ int odeon__engine_setup_outputs(odeon__engine *e) {
     int64_t s[1] = {req->n_samples};
     st = open_output(e, ODEON__OUT_TIME, ODEON_DTYPE_F64, 1, s, ax1s, NULL, 0,
                      NULL, NULL);
-    if (!st) {
+    if (!st)
       memcpy(e->result->out[ODEON__OUT_TIME].data, req->sample_times,
              (size_t)req->n_samples * sizeof(double));
-      e->sink[ODEON__OUT_TIME].fresh = 0; /* written here: no run axis */
-    }
   }
   if (!st) {
     int64_t s[1] = {e->runs};

@@ -271,13 +271,11 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
           "engine: chunk %lld (runs %lld..%lld), time window "
           "%lld: download: ",
           c, first, first + n - 1, j);
-    /* While the GPU computes, fault in the result pages this chunk will
+    /* While the GPU computes, fault in the result pages this launch will
        fill, so that its writeback only copies (touch.c). */
-    if (j == 0) {
-      odeon__trace_begin("touch", c);
-      odeon__engine_touch(e, first, n);
-      odeon__trace_end("touch", c);
-    }
+    odeon__trace_begin("touch", c);
+    odeon__engine_touch(e, first, n, io, n_io);
+    odeon__trace_end("touch", c);
     s->chunk = c;
     s->first = first;
     s->n = n;
@@ -583,7 +581,6 @@ int odeon__engine_solve(const odeon__engine_request *req,
     odeon_result_destroy(e->result);
     st = odeon__error(err, "%s", e->msg);
   } else {
-    odeon__result_finish(e->result);
     *out = e->result;
     st = ODEON_OK;
   }

@@ -87,13 +87,9 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
 }
 
 void odeon__result_count_failed(odeon_result_t *r, int64_t n) {
-  atomic_fetch_add(&r->failed_seen, n);
-}
-
-void odeon__result_finish(odeon_result_t *r) {
-  /* counted while the status rows were written back, in parallel, rather
-     than in one more pass over every run here */
-  r->failed = atomic_load(&r->failed_seen);
+  /* counted while the status rows are written back, in parallel, rather
+     than in one more pass over every run at the end */
+  atomic_fetch_add(&r->failed, n);
 }
 
 void odeon_result_destroy(odeon_result_t *r) {
@@ -178,7 +174,7 @@ uint32_t odeon_result_run_status(const odeon_result_t *r, int64_t run) {
 }
 
 int64_t odeon_result_failed_runs(const odeon_result_t *r) {
-  return r ? r->failed
+  return r ? atomic_load(&r->failed)
            : odeon__error(ODEON_E_INVAL,
                           "odeon_result_failed_runs: result is NULL");
 }

@@ -36,9 +36,8 @@ typedef struct odeon__output {
 struct odeon_result {
   int64_t runs, samples;
   odeon__output out[ODEON__OUT_COUNT];
-  int64_t failed;
-  _Atomic int64_t failed_seen; /* counted by the writeback as status rows
-                                  arrive (odeon__result_count_failed) */
+  _Atomic int64_t failed; /* counted by the writeback as status rows
+                             arrive (odeon__result_count_failed) */
 };
 
 /* An empty result for `runs` runs and `samples` samples. */
@@ -59,7 +58,5 @@ uint64_t odeon__result_bytes(const odeon_result_t *r, odeon__out_id id);
 
 /* Add `n` failed runs seen in a delivered status row (any thread). */
 void odeon__result_count_failed(odeon_result_t *r, int64_t n);
-/* Called once every run is written: takes the failed runs counted. */
-void odeon__result_finish(odeon_result_t *r);
 
 #endif

@@ -13,7 +13,6 @@ typedef struct odeon__sink {
   unsigned char *mem; /* memory destination, or NULL */
   odeon__npy *npy;    /* file destination, or NULL */
   size_t esize;
-  int fresh;      /* mem is the result's own, its pages not yet touched */
   char *path;     /* final path of a file sink */
   char *tmp_path; /* PATH.incomplete, written until the solve succeeds */
 } odeon__sink;

@@ -1,15 +1,17 @@
 /* touch.c - faults in, ahead of the writeback, the pages of the result
- * memory that one chunk will fill. Fresh pages are zeroed by the operating
+ * memory that one launch will fill. Fresh pages are zeroed by the operating
  * system at their first touch, which costs about as much as the copy of
  * the results into them (bench/gpu_host_paths on the H100 host: 20 GB/s
  * from 16 threads with 4 KiB pages); done by the producer while the GPU
- * computes the chunk, it leaves the writeback only the copy.
+ * computes, it leaves the writeback only the copy.
  *
- * Safe by construction: it writes only inside the chunk's own strips (the
- * columns first..first+n-1 of every row), which the chunk's writeback
- * overwrites afterwards, and it runs before the chunk is posted to the
- * writeback thread. Outputs the device writes directly (e->direct) are
- * left alone: their download is already queued and may be running. */
+ * Only memory the result owns is touched (a caller's buffer is the
+ * caller's: already touched, or not ours to write early). Safe by
+ * construction: it writes only inside the launch's own strips (its rows,
+ * columns first..first+n-1), which the launch's writeback overwrites
+ * afterwards, and it runs before the launch is posted to the writeback
+ * thread. Outputs the device writes directly (e->direct) are left alone:
+ * their download is already queued and may be running. */
 #include "engine/engine_internal.h"
 #include "util/parallel.h"
 
@@ -25,7 +27,15 @@
 typedef struct touch_job {
   odeon__engine *e;
   long long first, n;
+  const odeon__item_out *io;
+  int n_io;
 } touch_job;
+
+/* Whether the writeback of output `o` goes to fresh pages of the result's
+   own memory, staged (not downloaded there directly). */
+static int touched(const odeon__engine *e, const odeon__item_out *o) {
+  return e->sink[o->id].mem && e->result->out[o->id].owned && !e->direct[o->id];
+}
 
 /* One store per 4 KiB page of [p, p + len): the first byte, then every
    page start. */
@@ -42,17 +52,16 @@ static int touch_part(void *ctx, int part, int parts) {
   const touch_job *j = ctx;
   odeon__engine *e = j->e;
   size_t block = 0; /* running block index over every strip */
-  for (int id = 0; id < ODEON__OUT_COUNT; id++) {
-    const odeon__sink *s = &e->sink[id];
-    if (!s->mem || !s->fresh || e->direct[id])
+  for (int k = 0; k < j->n_io; k++) {
+    const odeon__item_out *o = &j->io[k];
+    if (!touched(e, o))
       continue;
-    long long rows = (long long)(odeon__result_bytes(e->result, id) / s->esize /
-                                 (uint64_t)e->runs);
-    for (long long r = 0; r < rows; r++) {
-      uintptr_t a = (uintptr_t)(s->mem + ((size_t)r * (size_t)e->runs +
-                                          (size_t)j->first) *
-                                             s->esize);
-      uintptr_t b = a + (size_t)j->n * s->esize;
+    unsigned char *mem = e->sink[o->id].mem;
+    for (long long r = o->row0; r < o->row0 + o->rows; r++) {
+      uintptr_t a =
+          (uintptr_t)(mem + ((size_t)r * (size_t)e->runs + (size_t)j->first) *
+                                o->esize);
+      uintptr_t b = a + (size_t)j->n * o->esize;
       for (uintptr_t x = a; x < b; block++) {
         uintptr_t y = (x / TOUCH_BLOCK + 1) * TOUCH_BLOCK;
         if (y > b)
@@ -66,18 +75,15 @@ static int touch_part(void *ctx, int part, int parts) {
   return ODEON_OK;
 }
 
-void odeon__engine_touch(odeon__engine *e, long long first, long long n) {
+void odeon__engine_touch(odeon__engine *e, long long first, long long n,
+                         const odeon__item_out *io, int n_io) {
   size_t bytes = 0;
-  for (int id = 0; id < ODEON__OUT_COUNT; id++) {
-    const odeon__sink *s = &e->sink[id];
-    if (s->mem && s->fresh && !e->direct[id])
-      bytes +=
-          (size_t)(odeon__result_bytes(e->result, id) / (uint64_t)e->runs) *
-          (size_t)n;
-  }
+  for (int k = 0; k < n_io; k++)
+    if (touched(e, &io[k]))
+      bytes += (size_t)io[k].rows * (size_t)n * io[k].esize;
   if (bytes < TOUCH_MIN_BYTES)
     return;
-  touch_job j = {e, first, n};
+  touch_job j = {e, first, n, io, n_io};
   (void)odeon__run_parts(
       touch_part, &j,
       odeon__parts_for(bytes, TOUCH_PART_BYTES, e->helpers + 1));

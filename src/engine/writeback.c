@@ -34,9 +34,9 @@ static int deliver_part(void *ctx, int part, int parts) {
     const odeon__item_out *o = &j->out[k];
     odeon__sink *sink = &e->sink[o->id];
     int direct = e->direct[o->id];
+    if (direct && o->id != ODEON__OUT_STATUS)
+      continue; /* nothing to copy, no failed runs to count */
     for (long long r = 0; r < o->rows && !st; r++) {
-      if (direct && o->id != ODEON__OUT_STATUS)
-        break;
       if (!j->by_runs && row++ % parts != part)
         continue;
       /* staging [rows][n] -> destination [row0 + r][runs] at first */

@@ -268,6 +268,15 @@ int nh_protocol_settings(const char *method, int adaptive, int n_fixed,
   return n;
 }
 
+int nh_within_julia(const char *method, int adaptive, double param, double ours,
+                    double julia) {
+  if (ours <= 2 * julia)
+    return 1;
+  fprintf(stderr, "%s %s %g: error %g > 2 x Julia's %g\n", method,
+          adaptive ? "tol" : "dt", param, ours, julia);
+  return 0;
+}
+
 double nh_julia_error(const char *method, const char *mode, double param) {
   FILE *f = fopen(ODEON_TEST_DATA "/lorenz/julia_errors.csv", "r");
   if (!f)

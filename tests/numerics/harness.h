@@ -61,6 +61,12 @@ double nh_julia_error(const char *method, const char *mode, double param);
 int nh_protocol_settings(const char *method, int adaptive, int n_fixed,
                          int skip_unconverged, double *param, double *julia);
 
+/* The protocol's rule at one setting: our error at most twice Julia's.
+ * Returns 1 when met; otherwise prints the failing setting to stderr and
+ * returns 0 (NaN fails). */
+int nh_within_julia(const char *method, int adaptive, double param, double ours,
+                    double julia);
+
 extern const char nh_lorenz_model[];
 
 #endif

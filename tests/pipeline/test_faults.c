@@ -248,6 +248,14 @@ static void chunks_sized_by_time(void **state) {
   assert_status(odeon__engine_solve(&req, &res), ODEON_E_TIMEOUT);
   assert_null(res);
   assert_int_equal(pk_threads_settled(f->threads), f->threads);
+  /* a probe that itself outlasts the timeout: the next chunk, waiting for
+     the probe's launch time, gives up with the solve within the deadline */
+  req.probe_runs = 128;
+  double t0 = odeon__now();
+  assert_status(odeon__engine_solve(&req, &res), ODEON_E_TIMEOUT);
+  assert_true(odeon__now() - t0 < 3 * req.timeout);
+  assert_null(res);
+  assert_int_equal(pk_threads_settled(f->threads), f->threads);
   odeon_grid_destroy(g);
 }
 

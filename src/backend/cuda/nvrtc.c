@@ -12,6 +12,7 @@
 #include "util/error.h"
 
 typedef int nvrtc_result;
+#define NV_MAX_EXTRA 16
 typedef struct nvrtc_prog *nvrtc_program;
 
 static struct {
@@ -30,6 +31,11 @@ static struct {
   nvrtc_result (*GetCUBIN)(nvrtc_program p, char *cubin);
   int version;
   char path[512];
+  /* $ODEON_NVRTC_OPTIONS, split at blanks (read once, with the library). */
+  char extra_buf[512];
+  const char *extra[NV_MAX_EXTRA];
+  int n_extra;
+  char options[768]; /* every option as one string: part of the cache key */
 } nv;
 static int nv_status;
 static char nv_reason[2048];
@@ -91,6 +97,29 @@ static int try_open(const char *path) {
   return 1;
 }
 
+/* Extra compile options for experiments (a register cap, another
+   optimisation level): $ODEON_NVRTC_OPTIONS, blank-separated. They join the
+   cache key, so a cached kernel never stands in for a differently compiled
+   one; NVRTC itself rejects a bad option with its log in the message. */
+static void nv_read_extra(void) {
+  const char *env = getenv("ODEON_NVRTC_OPTIONS");
+  nv.n_extra = 0;
+  if (env)
+    snprintf(nv.extra_buf, sizeof nv.extra_buf, "%s", env);
+  char *save = NULL;
+  for (char *tok = env ? strtok_r(nv.extra_buf, " \t", &save) : NULL;
+       tok && nv.n_extra < NV_MAX_EXTRA; tok = strtok_r(NULL, " \t", &save))
+    nv.extra[nv.n_extra++] = tok;
+  size_t len = (size_t)snprintf(nv.options, sizeof nv.options, "%s",
+                                "-std=c++17 --fmad=true -DODEON_NVRTC=1");
+  if (nv.version >= NV_MINIMAL_SINCE)
+    len += (size_t)snprintf(nv.options + len, sizeof nv.options - len,
+                            " --minimal");
+  for (int i = 0; i < nv.n_extra && len < sizeof nv.options; i++)
+    len += (size_t)snprintf(nv.options + len, sizeof nv.options - len, " %s",
+                            nv.extra[i]);
+}
+
 static void nv_load(void) {
   static const char *const names[] = {"libnvrtc.so.13", "libnvrtc.so.12",
                                       "libnvrtc.so.11.2", "libnvrtc.so"};
@@ -123,8 +152,14 @@ static void nv_load(void) {
   nv_status = ODEON_E_NODEVICE;
 }
 
+static void nv_init(void) {
+  nv_load();
+  if (nv_status == ODEON_OK)
+    nv_read_extra();
+}
+
 int odeon__nvrtc_available(void) {
-  pthread_once(&nv_once, nv_load);
+  pthread_once(&nv_once, nv_init);
   if (nv_status != ODEON_OK)
     return odeon__error(ODEON_E_NODEVICE,
                         "NVRTC not found (tried %s); set ODEON_NVRTC to the "
@@ -142,9 +177,7 @@ const char *odeon__nvrtc_path(void) {
 }
 
 const char *odeon__nvrtc_options_string(void) {
-  if (odeon__nvrtc_version() >= NV_MINIMAL_SINCE)
-    return "-std=c++17 --fmad=true -DODEON_NVRTC=1 --minimal";
-  return "-std=c++17 --fmad=true -DODEON_NVRTC=1";
+  return odeon__nvrtc_available() == ODEON_OK ? nv.options : "";
 }
 
 /* The first lines of a compiler log, for an error message. */
@@ -193,13 +226,15 @@ static int compile_locked(const char *source, const char *name,
 
   char arch_opt[64];
   snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", arch);
-  const char *opts[NV_N_OPTIONS + 3];
+  const char *opts[NV_N_OPTIONS + NV_MAX_EXTRA + 3];
   int n_opts = 0;
   for (int i = 0; i < NV_N_OPTIONS; i++)
     opts[n_opts++] = nv_options[i];
   if (nv.version >= NV_MINIMAL_SINCE)
     opts[n_opts++] = "--minimal";
   opts[n_opts++] = arch_opt;
+  for (int i = 0; i < nv.n_extra; i++)
+    opts[n_opts++] = nv.extra[i];
   if (verbose)
     opts[n_opts++] = "--ptxas-options=-v"; /* registers and spills in log */
 

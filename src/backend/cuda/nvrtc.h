@@ -16,8 +16,9 @@ int odeon__nvrtc_version(void);
 /* The file NVRTC was loaded from ("" if unavailable). */
 const char *odeon__nvrtc_path(void);
 
-/* The options odeon compiles every kernel with, for an architecture
- * ("sm_90"), as one space-separated string: part of the cache key. */
+/* The options odeon compiles every kernel with (the architecture's aside),
+ * $ODEON_NVRTC_OPTIONS included, as one space-separated string: part of the
+ * cache key ("" if NVRTC is unavailable). */
 const char *odeon__nvrtc_options_string(void);
 
 /* Compile `source` (which includes the core headers by bare name; they are

@@ -135,7 +135,7 @@ typedef struct fill_job {
 } fill_job;
 
 /* A part per this many bytes of inputs. */
-#define FILL_PART_BYTES ((size_t)2 << 20)
+#define FILL_PART_BYTES ((size_t)1 << 20)
 
 static int fill_part(void *ctx, int part, int parts) {
   const fill_job *j = ctx;
@@ -152,6 +152,32 @@ static int fill_part(void *ctx, int part, int parts) {
   return st;
 }
 
+/* The runs of the chunk starting at `first`: the slot's capacity, less when
+   the runs left or (unless `ignore_cap`) the measured launch time say so. */
+static long long chunk_runs(odeon__engine *e, long long first, int ignore_cap) {
+  long long n = e->run_end - first < e->plan.chunk_runs ? e->run_end - first
+                                                        : e->plan.chunk_runs;
+  pthread_mutex_lock(&e->mu);
+  if (!ignore_cap && e->time_cap > 0 && n > e->time_cap)
+    n = e->time_cap;
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
+/* Fill slot s's input staging with runs first..first+n-1 (column-major by
+   run, n the stride), split over the helper threads. */
+static int fill(odeon__engine *e, odeon__slot *s, long long c, long long first,
+                long long n) {
+  size_t in_bytes = (size_t)(e->ns + e->np) * (size_t)n * (size_t)e->rb;
+  odeon__trace_begin("fill", c);
+  fill_job fj = {e, s, first, n};
+  int st = odeon__run_parts(
+      fill_part, &fj,
+      odeon__parts_for(in_bytes, FILL_PART_BYTES, e->helpers + 1));
+  odeon__trace_end("fill", c);
+  return st;
+}
+
 /* Queue chunk c, starting at run `first`; returns its run count in *n_out
    (the slot's capacity, less when the runs left or the measured launch time
    say so). */
@@ -161,27 +187,33 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   int index = (int)(c % e->n_slots);
   odeon__slot *s = &e->slots[index];
   int st = wait_slot(e, s, index);
-  if (!st && c > 0 && e->probing)
-    st = wait_measured(e);
   if (st)
     return st;
-  long long n = e->run_end - first < e->plan.chunk_runs ? e->run_end - first
-                                                        : e->plan.chunk_runs;
+  /* While the probe's launch is still being timed, the chunk after it is
+     filled at full size (the fill then overlaps the probe instead of
+     following it), and filled again in the rare case that the measured
+     time asks for fewer runs. */
   pthread_mutex_lock(&e->mu);
-  if (e->time_cap > 0 && n > e->time_cap)
-    n = e->time_cap;
+  int speculate = c > 0 && e->probing && !e->time_measured;
   pthread_mutex_unlock(&e->mu);
-  *n_out = n;
-  size_t rb = (size_t)e->rb, nn = (size_t)n;
+  long long n = chunk_runs(e, first, speculate);
+  size_t rb = (size_t)e->rb;
+  size_t in_bytes = (size_t)(e->ns + e->np) * (size_t)n * rb;
   /* The slot is free: its stream has finished everything of its last
      chunk, so the input staging can be refilled. */
-  odeon__trace_begin("fill", c);
-  size_t in_bytes = (size_t)(e->ns + e->np) * nn * rb;
-  fill_job fj = {e, s, first, n};
-  st = odeon__run_parts(
-      fill_part, &fj,
-      odeon__parts_for(in_bytes, FILL_PART_BYTES, e->helpers + 1));
-  odeon__trace_end("fill", c);
+  st = fill(e, s, c, first, n);
+  if (!st && speculate) {
+    if ((st = wait_measured(e)))
+      return st; /* it has failed the engine, with its message */
+    long long m = chunk_runs(e, first, 0);
+    if (m < n) {
+      n = m;
+      in_bytes = (size_t)(e->ns + e->np) * (size_t)n * rb;
+      st = fill(e, s, c, first, n);
+    }
+  }
+  *n_out = n;
+  size_t nn = (size_t)n;
   if (!st && in_bytes)
     st = e->ops->copy_h2d_async(s->stream, s->d_in, s->h_in, in_bytes);
   if (st)

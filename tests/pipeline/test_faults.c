@@ -233,6 +233,8 @@ static void chunks_sized_by_time(void **state) {
   req.base.dt = 5e-6; /* tens of ms per run: ~2 s for all on 2 threads */
   req.timeout = 1.0;
   req.probe_runs = 4;
+  req.slots = 2;       /* the next chunk is filled while the probe runs, */
+  req.chunk_runs = 48; /* at the planned size, then at the timed one */
   cancel_at calls = {0, 0};
   req.progress = cancel_cb;
   req.progress_user = &calls;
@@ -241,10 +243,25 @@ static void chunks_sized_by_time(void **state) {
   assert_int_equal(odeon_result_runs(res), 192);
   assert_int_equal(odeon_result_failed_runs(res), 0);
   assert_true(calls.calls >= 8); /* many chunks, not one */
-  odeon_result_destroy(res);
+  /* The chunk after the probe was filled at full size while the probe was
+     timed, then filled again for the shorter launch the time asked for:
+     every value is the one chunk's of an unhurried solve. */
   req.chunk_runs = 192;
   req.probe_runs = 1LL << 40; /* no probe: one chunk of every run */
   req.progress = NULL;
+  req.timeout = 60;
+  odeon_result_t *whole = NULL;
+  assert_ok(odeon__engine_solve(&req, &whole));
+  static const odeon__out_id ids[] = {ODEON__OUT_STATE, ODEON__OUT_OBS,
+                                      ODEON__OUT_STATUS, ODEON__OUT_COUNTERS};
+  for (int i = 0; i < 4; i++) {
+    size_t bytes = odeon__result_bytes(res, ids[i]);
+    assert_int_equal(bytes, odeon__result_bytes(whole, ids[i]));
+    assert_memory_equal(res->out[ids[i]].data, whole->out[ids[i]].data, bytes);
+  }
+  odeon_result_destroy(whole);
+  odeon_result_destroy(res);
+  req.timeout = 1.0;
   assert_status(odeon__engine_solve(&req, &res), ODEON_E_TIMEOUT);
   assert_null(res);
   assert_int_equal(pk_threads_settled(f->threads), f->threads);

@@ -135,7 +135,7 @@ typedef struct fill_job {
 } fill_job;
 
 /* A part per this many bytes of inputs. */
-#define FILL_PART_BYTES ((size_t)1 << 20)
+#define FILL_PART_BYTES ((size_t)2 << 20)
 
 static int fill_part(void *ctx, int part, int parts) {
   const fill_job *j = ctx;

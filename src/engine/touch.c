@@ -15,9 +15,10 @@
 #include "engine/engine_internal.h"
 #include "util/parallel.h"
 
-/* Below this many blocks the writeback's own faults cost less than
-   starting threads here. */
-#define TOUCH_MIN_BLOCKS 2
+/* A part per this many bytes of strips; below TOUCH_MIN_BYTES the
+   writeback's own faults cost less than a pass here (a probe chunk). */
+#define TOUCH_PART_BYTES ((size_t)4 << 20)
+#define TOUCH_MIN_BYTES ((size_t)4 << 20)
 /* Work is dealt out in blocks aligned to huge pages: two threads touching
    one huge page would wait for each other while one of them zeroes it. */
 #define TOUCH_BLOCK ((size_t)2 << 20)
@@ -47,10 +48,8 @@ static void touch_range(unsigned char *p, size_t len) {
     v[o] = 0;
 }
 
-/* Walk the launch's strips in TOUCH_BLOCK-aligned pieces: with `part` >= 0
-   touch the pieces dealt to that part (round robin), else only count them.
-   Returns the number of pieces. */
-static size_t walk(const touch_job *j, int part, int parts) {
+static int touch_part(void *ctx, int part, int parts) {
+  const touch_job *j = ctx;
   odeon__engine *e = j->e;
   size_t block = 0; /* running block index over every strip */
   for (int k = 0; k < j->n_io; k++) {
@@ -67,30 +66,25 @@ static size_t walk(const touch_job *j, int part, int parts) {
         uintptr_t y = (x / TOUCH_BLOCK + 1) * TOUCH_BLOCK;
         if (y > b)
           y = b;
-        if (part >= 0 && block % (size_t)parts == (size_t)part)
+        if (block % (size_t)parts == (size_t)part)
           touch_range((unsigned char *)x, (size_t)(y - x));
         x = y;
       }
     }
   }
-  return block;
-}
-
-static int touch_part(void *ctx, int part, int parts) {
-  (void)walk(ctx, part, parts);
   return ODEON_OK;
 }
 
 void odeon__engine_touch(odeon__engine *e, long long first, long long n,
                          const odeon__item_out *io, int n_io) {
-  touch_job j = {e, first, n, io, n_io};
-  /* The cost is the pages' first touch: with huge pages a whole 2 MiB page
-     is zeroed however few of its bytes the launch fills, so the work is
-     counted in blocks, not bytes (a probe chunk's short strips, one per
-     row, each fault a page of their own). One block goes to one thread. */
-  size_t blocks = walk(&j, -1, 1);
-  if (blocks < TOUCH_MIN_BLOCKS)
+  size_t bytes = 0;
+  for (int k = 0; k < n_io; k++)
+    if (touched(e, &io[k]))
+      bytes += (size_t)io[k].rows * (size_t)n * io[k].esize;
+  if (bytes < TOUCH_MIN_BYTES)
     return;
-  int parts = blocks < (size_t)e->helpers + 1 ? (int)blocks : e->helpers + 1;
-  (void)odeon__run_parts(touch_part, &j, parts);
+  touch_job j = {e, first, n, io, n_io};
+  (void)odeon__run_parts(
+      touch_part, &j,
+      odeon__parts_for(bytes, TOUCH_PART_BYTES, e->helpers + 1));
 }

@@ -76,7 +76,7 @@ static long long item_bytes(const odeon__engine *e, const odeon__slot *s,
 
 /* A part per this many bytes: below it a helper thread costs more than it
    saves. */
-#define PART_BYTES ((size_t)2 << 20)
+#define PART_BYTES ((size_t)4 << 20)
 
 /* Move a slot's staging data to the destination. Large items are split
    over helper threads: one thread copying, and faulting in fresh result

@@ -69,9 +69,11 @@ typedef struct odeon__engine_request {
                                fill or writeback; 0 = half the cores - 1
                                on the CPU backend, all but 2 on a GPU, at
                                most 15 */
-  int staged; /* 1: every output through staging and the writeback, even
-                 where the device could write the destination directly
-                 (tests of that path) */
+  int staged;         /* 1: every output through staging and the writeback, even
+                         where the device could write the destination directly
+                         (tests of that path) */
+  int upload_uniform; /* 1: upload inputs that are the same in every run as
+                         rows like the others (tests of that path) */
   long long probe_runs; /* runs per chunk until a launch has been timed;
                            0 = 16384. Later chunks are sized so one launch
                            takes about timeout / 8. */

@@ -56,6 +56,13 @@ typedef struct odeon__engine {
   /* outputs the device copies straight into their destination memory
      (backend host_direct): no staging, no writeback copy */
   int direct[ODEON__OUT_COUNT];
+  /* input columns (states, then parameters) with one value in every run,
+     handed to the kernel by value instead of uploaded (kernel_args.h);
+     in_rows of the ns + np columns are uploaded, state_rows of them
+     states */
+  unsigned long long uniform;
+  double uniform_values[ODEON_UNIFORM_MAX];
+  long long in_rows, state_rows;
   /* shared between the producer and the writeback thread */
   pthread_mutex_t mu;
   pthread_cond_t cv;

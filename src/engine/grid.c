@@ -248,6 +248,18 @@ int odeon_grid_value(const odeon_grid_t *g, const char *name, int64_t run,
   return ODEON_OK;
 }
 
+int odeon__grid_uniform(const odeon_grid_t *g, odeon_symbol_kind kind,
+                        int64_t index, double *value) {
+  if (index < 0 || index >= odeon__grid_count(g, kind))
+    return 0;
+  const grid_var *v =
+      &g->vars[kind == ODEON_SYM_STATE ? index : g->n_states + index];
+  if (v->src != SRC_DEFAULT && v->n != 1)
+    return 0;
+  *value = v->src == SRC_DEFAULT ? v->def : v->values[0];
+  return 1;
+}
+
 int odeon__grid_fill(const odeon_grid_t *g, odeon_symbol_kind kind,
                      int64_t index, int64_t first, int64_t n, int real_bytes,
                      void *out) {

@@ -19,8 +19,14 @@ int odeon__grid_create_vars(int64_t n_states, const char *const *state_names,
 /* Number of states (kind ODEON_SYM_STATE) or parameters the grid holds. */
 int64_t odeon__grid_count(const odeon_grid_t *grid, odeon_symbol_kind kind);
 
+/* 1 and *value when variable `index` of `kind` has one value for every run
+ * (its default, or a column or sweep of length 1), else 0. */
+int odeon__grid_uniform(const odeon_grid_t *grid, odeon_symbol_kind kind,
+                        int64_t index, double *value);
+
 /* Values of variable `index` of `kind` for runs [first, first + n), written
  * as doubles (real_bytes 8) or floats (4) to out[0..n). */
+
 int odeon__grid_fill(const odeon_grid_t *grid, odeon_symbol_kind kind,
                      int64_t index, int64_t first, int64_t n, int real_bytes,
                      void *out);

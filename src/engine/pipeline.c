@@ -144,11 +144,15 @@ static int fill_part(void *ctx, int part, int parts) {
   long long lo = j->n * part / parts, hi = j->n * (part + 1) / parts;
   size_t rb = (size_t)e->rb, nn = (size_t)j->n;
   int st = ODEON_OK;
-  for (long long i = 0; !st && i < e->ns + e->np; i++)
-    st = odeon__grid_fill(
-        req->grid, i < e->ns ? ODEON_SYM_STATE : ODEON_SYM_PARAMETER,
-        i < e->ns ? i : i - e->ns, j->first + lo, hi - lo, e->rb,
-        j->s->h_in + ((size_t)i * nn + (size_t)lo) * rb);
+  size_t row = 0; /* uniform columns have no row */
+  for (long long i = 0; !st && i < e->ns + e->np; i++) {
+    if (i < ODEON_UNIFORM_MAX && ((e->uniform >> i) & 1u))
+      continue;
+    st = odeon__grid_fill(req->grid,
+                          i < e->ns ? ODEON_SYM_STATE : ODEON_SYM_PARAMETER,
+                          i < e->ns ? i : i - e->ns, j->first + lo, hi - lo,
+                          e->rb, j->s->h_in + (row++ * nn + (size_t)lo) * rb);
+  }
   return st;
 }
 
@@ -168,7 +172,7 @@ static long long chunk_runs(odeon__engine *e, long long first, int ignore_cap) {
    run, n the stride), split over the helper threads. */
 static int fill(odeon__engine *e, odeon__slot *s, long long c, long long first,
                 long long n) {
-  size_t in_bytes = (size_t)(e->ns + e->np) * (size_t)n * (size_t)e->rb;
+  size_t in_bytes = (size_t)e->in_rows * (size_t)n * (size_t)e->rb;
   odeon__trace_begin("fill", c);
   fill_job fj = {e, s, first, n};
   int st = odeon__run_parts(
@@ -198,7 +202,7 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   pthread_mutex_unlock(&e->mu);
   long long n = chunk_runs(e, first, speculate);
   size_t rb = (size_t)e->rb;
-  size_t in_bytes = (size_t)(e->ns + e->np) * (size_t)n * rb;
+  size_t in_bytes = (size_t)e->in_rows * (size_t)n * rb;
   /* The slot is free: its stream has finished everything of its last
      chunk, so the input staging can be refilled. */
   st = fill(e, s, c, first, n);
@@ -208,7 +212,7 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
     long long m = chunk_runs(e, first, 0);
     if (m < n) {
       n = m;
-      in_bytes = (size_t)(e->ns + e->np) * (size_t)n * rb;
+      in_bytes = (size_t)e->in_rows * (size_t)n * rb;
       st = fill(e, s, c, first, n);
     }
   }
@@ -242,7 +246,11 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
     a.n = n;
     a.run_offset = first;
     a.y0 = s->d_in;
-    a.params = (const unsigned char *)s->d_in + (size_t)e->ns * nn * rb;
+    a.params = s->d_in ? (const unsigned char *)s->d_in +
+                             (size_t)e->state_rows * nn * rb
+                       : NULL; /* every input uniform */
+    a.uniform = e->uniform;
+    memcpy(a.uniform_values, e->uniform_values, sizeof a.uniform_values);
     /* per-run driver blocks: those of this solve's runs are on the
        device, this chunk's start at its first run */
     a.drivers = e->d_drivers && req->base.driver_stride
@@ -441,6 +449,29 @@ static void choose_direct(odeon__engine *e) {
   }
 }
 
+/* Inputs with one value in every run go to the kernel by value: no fill,
+   no upload, no device memory (a sweep of one parameter from fixed initial
+   states uploads one row instead of n_states + 1). */
+static void choose_uniform(odeon__engine *e) {
+  const odeon__engine_request *req = e->req;
+  e->uniform = 0;
+  e->in_rows = e->ns + e->np;
+  e->state_rows = e->ns;
+  for (long long i = 0; i < e->ns + e->np && i < ODEON_UNIFORM_MAX; i++) {
+    double v = 0;
+    if (req->upload_uniform ||
+        !odeon__grid_uniform(req->grid,
+                             i < e->ns ? ODEON_SYM_STATE : ODEON_SYM_PARAMETER,
+                             i < e->ns ? i : i - e->ns, &v))
+      continue;
+    e->uniform |= 1ull << i;
+    e->uniform_values[i] = v;
+    e->in_rows--;
+    if (i < e->ns)
+      e->state_rows--;
+  }
+}
+
 static int make_plan(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   size_t free_b = 0, total_b = 0;
@@ -467,7 +498,7 @@ static int make_plan(odeon__engine *e) {
   double se = req->base.save_every, sw = req->base.summarise_every;
   p->samples_per_window =
       se > 0 && sw > 0 ? (long long)floor(sw / se + 0.5) : 0;
-  p->in_bytes = (size_t)(e->ns + e->np) * rb;
+  p->in_bytes = (size_t)e->in_rows * rb;
   p->carry_bytes = (size_t)e->ncarry * 8;
   p->final_bytes = 4 + (e->want_cnt ? (size_t)e->ncnt * 8 : 0);
   p->sample_bytes = ((e->want_state ? (size_t)e->nsav : 0) +
@@ -528,8 +559,10 @@ int odeon__engine_solve(const odeon__engine_request *req,
   } else if (!st) {
     st = odeon__engine_setup_outputs(e);
   }
-  if (!st)
+  if (!st) {
     choose_direct(e);
+    choose_uniform(e);
+  }
   if (!st)
     st = make_plan(e);
   if (!st && e->drivers && e->drivers_bytes)

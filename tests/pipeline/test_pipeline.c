@@ -553,6 +553,37 @@ static void bad_requests(void **state) {
   assert_null(res);
 }
 
+/* Inputs with one value in every run reach the kernel by value instead of
+   as uploaded rows (v0 in the fixture's grid): bit for bit what uploading
+   them gives, in both precisions; a grid whose every input is uniform
+   uploads nothing at all. */
+static void uniform_inputs(void **state) {
+  fixture *f = *state;
+  for (int p = 0; p < 2; p++)
+    for (int upload = 0; upload < 2; upload++) {
+      odeon__engine_request req;
+      pk_request(&req, &f->env[p], f->grid);
+      req.chunk_runs = 7;
+      req.upload_uniform = upload;
+      odeon_result_t *res = NULL;
+      assert_ok(odeon__engine_solve(&req, &res));
+      assert_int_equal(pk_compare(res, &f->ref[p], f->env[p].rb), 0);
+      odeon_result_destroy(res);
+    }
+  odeon_grid_t *g = pk_grid(1, 1, 1);
+  assert_non_null(g);
+  pk_ref ref;
+  assert_ok(pk_reference(&f->env[0], 1, 1, 1, &ref));
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], g);
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  assert_int_equal(pk_compare(res, &ref, 8), 0);
+  odeon_result_destroy(res);
+  pk_ref_free(&ref);
+  odeon_grid_destroy(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_chunk_size),
@@ -568,6 +599,7 @@ int main(void) {
       cmocka_unit_test(split_writeback),
       cmocka_unit_test(one_probe_chunk),
       cmocka_unit_test(helpers_by_runs),
+      cmocka_unit_test(uniform_inputs),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

@@ -19,11 +19,7 @@
 #ifndef ODEON_CORE_KERNEL_ARGS_H
 #define ODEON_CORE_KERNEL_ARGS_H
 
-#define ODEON_KERNEL_ABI 2
-
-/* Input columns (states, then parameters) that may be passed as one value
-   for every run instead of a [.][run] row. */
-#define ODEON_UNIFORM_MAX 64
+#define ODEON_KERNEL_ABI 1
 
 /* Indices into odeon_kernel_info: what the host must know about a kernel. */
 enum odeon_kernel_info_index {
@@ -49,16 +45,8 @@ typedef struct odeon_kernel_args {
   long long run_offset; /* global index of the chunk's first run */
 
   /* --- inputs (device memory) --- */
-  const void *y0;     /* real [rows][n]: initial states */
-  const void *params; /* real [rows][n]: parameters */
-  /* Input column c (states 0..n_states-1, then the parameters) with bit c
-     set holds the same value in every run of the solve: that value is
-     uniform_values[c] and the column has no row in y0 or params, whose rows
-     are the other columns, in order (a swept parameter with fixed initial
-     states uploads one row, not n_states + 1). Columns from 64 on always
-     have rows. */
-  unsigned long long uniform;
-  double uniform_values[ODEON_UNIFORM_MAX];
+  const void *y0;          /* real [n_states][n]: initial states */
+  const void *params;      /* real [n_params][n] */
   const void *drivers;     /* real: driver spline block (core/spline.h), or 0 */
   long long driver_stride; /* 0 = drivers shared by all runs */
 

@@ -327,28 +327,6 @@ ODEON_HD static inline void odeon_cruise(const odeon_kernel_args *a,
 }
 #endif
 
-/* Input column c (of the group starting at column c0: states 0, parameters
- * n_states) of run r: its uniform value, or its element in `rows`, whose
- * rows are the group's columns that are not uniform (kernel_args.h). */
-ODEON_HD static inline unsigned long long odeon_bits_below(int c) {
-  return c >= 64 ? ~0ull : (1ull << c) - 1ull;
-}
-
-ODEON_HD static inline odeon_real odeon_input(const odeon_kernel_args *a,
-                                              const void *rows, int c, int c0,
-                                              long long r) {
-  if (c < ODEON_UNIFORM_MAX && ((a->uniform >> c) & 1ull))
-    return (odeon_real)a->uniform_values[c];
-  const unsigned long long skipped =
-      a->uniform & odeon_bits_below(c) & ~odeon_bits_below(c0);
-#if ODEON_DEVICE_CODE
-  const int row = (c - c0) - __popcll(skipped);
-#else
-  const int row = (c - c0) - __builtin_popcountll(skipped);
-#endif
-  return ((const odeon_real *)rows)[(long long)row * a->n + r];
-}
-
 /* Integrate run r of the chunk over this launch's samples.
  *
  * The step loop is the kernel's hot path: what does not change between
@@ -363,7 +341,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   cx.a = a;
   cx.run = r;
   for (int j = 0; j < ODEON_SYS_N_PARAMS; j++)
-    cx.p[j] = odeon_input(a, a->params, ODEON_N + j, ODEON_N, r);
+    cx.p[j] = ((const odeon_real *)a->params)[(long long)j * n + r];
   cx.drivers = a->drivers
                    ? (const odeon_real *)a->drivers + r * a->driver_stride
                    : (const odeon_real *)0;
@@ -386,7 +364,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 
   if (!a->resume) {
     for (int i = 0; i < ODEON_N; i++)
-      st.y[i] = odeon_input(a, a->y0, i, 0, r);
+      st.y[i] = ((const odeon_real *)a->y0)[(long long)i * n + r];
     st.t = a->t0;
 #if ODEON_LOOP_DENSE
     for (int i = 0; i < ODEON_N; i++)

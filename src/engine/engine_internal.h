@@ -32,6 +32,8 @@ typedef struct odeon__slot {
   double posted; /* odeon__now() when its launch was queued */
 } odeon__slot;
 
+#define ODEON__UNIFORM_MAX 64
+
 typedef struct odeon__engine {
   const odeon__engine_request *req;
   odeon__backend *be;
@@ -56,13 +58,12 @@ typedef struct odeon__engine {
   /* outputs the device copies straight into their destination memory
      (backend host_direct): no staging, no writeback copy */
   int direct[ODEON__OUT_COUNT];
-  /* input columns (states, then parameters) with one value in every run,
-     handed to the kernel by value instead of uploaded (kernel_args.h);
-     in_rows of the ns + np columns are uploaded, state_rows of them
-     states */
+  /* input columns (states, then parameters; the first
+     ODEON__UNIFORM_MAX) with one value in every run: set on the device,
+     not staged; in_rows of the ns + np columns are staged */
   unsigned long long uniform;
-  double uniform_values[ODEON_UNIFORM_MAX];
-  long long in_rows, state_rows;
+  double uniform_values[ODEON__UNIFORM_MAX];
+  long long in_rows;
   /* shared between the producer and the writeback thread */
   pthread_mutex_t mu;
   pthread_cond_t cv;

@@ -134,6 +134,11 @@ typedef struct fill_job {
   long long first, n;
 } fill_job;
 
+/* Whether input column i (states, then parameters) is uniform. */
+static int uniform_col(const odeon__engine *e, long long i) {
+  return i < ODEON__UNIFORM_MAX && ((e->uniform >> i) & 1u);
+}
+
 /* A part per this many bytes of inputs. */
 #define FILL_PART_BYTES ((size_t)2 << 20)
 
@@ -146,7 +151,7 @@ static int fill_part(void *ctx, int part, int parts) {
   int st = ODEON_OK;
   size_t row = 0; /* uniform columns have no row */
   for (long long i = 0; !st && i < e->ns + e->np; i++) {
-    if (i < ODEON_UNIFORM_MAX && ((e->uniform >> i) & 1u))
+    if (uniform_col(e, i))
       continue;
     st = odeon__grid_fill(req->grid,
                           i < e->ns ? ODEON_SYM_STATE : ODEON_SYM_PARAMETER,
@@ -182,6 +187,56 @@ static int fill(odeon__engine *e, odeon__slot *s, long long c, long long first,
   return st;
 }
 
+/* The bits of x rounded to float, the kernel's input. */
+static unsigned int float_bits(double x) {
+  float f = (float)x;
+  unsigned int bits;
+  memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+/* The chunk's inputs into the slot's device rows ([ns + np][n]): the staged
+   rows uploaded (consecutive ones in one copy), the uniform ones set on the
+   device (consecutive equal ones in one fill), so that the kernel reads
+   every input as a row of its own. */
+static int upload_inputs(odeon__engine *e, odeon__slot *s, long long n) {
+  const size_t nn = (size_t)n, rb = (size_t)e->rb, row_bytes = nn * rb;
+  const long long cols = e->ns + e->np;
+  int st = ODEON_OK;
+  size_t staged = 0; /* staged rows passed */
+  for (long long i = 0; !st && i < cols;) {
+    unsigned char *dst = (unsigned char *)s->d_in + (size_t)i * row_bytes;
+    long long j = i + 1;
+    if (!uniform_col(e, i)) {
+      while (j < cols && !uniform_col(e, j))
+        j++;
+      st = e->ops->copy_h2d_async(s->stream, dst, s->h_in + staged * row_bytes,
+                                  (size_t)(j - i) * row_bytes);
+      staged += (size_t)(j - i);
+    } else if (rb == 4) {
+      unsigned int bits = float_bits(e->uniform_values[i]);
+      while (j < cols && uniform_col(e, j) &&
+             float_bits(e->uniform_values[j]) == bits)
+        j++;
+      st = e->ops->fill32_async(s->stream, dst, 0, bits, (size_t)(j - i) * nn,
+                                1);
+    } else {
+      /* a double is two words: every other word, twice (one fill when its
+         halves agree, as for 0.0) */
+      unsigned int w[2];
+      memcpy(w, &e->uniform_values[i], 8);
+      j = i + 1;
+      if (w[0] == w[1])
+        st = e->ops->fill32_async(s->stream, dst, 0, w[0], 2 * nn, 1);
+      else
+        for (int h = 0; h < 2 && !st; h++)
+          st = e->ops->fill32_async(s->stream, dst + 4 * h, 8, w[h], 1, nn);
+    }
+    i = j;
+  }
+  return st;
+}
+
 /* Queue chunk c, starting at run `first`; returns its run count in *n_out
    (the slot's capacity, less when the runs left or the measured launch time
    say so). */
@@ -201,8 +256,6 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   int speculate = c > 0 && e->probing && !e->time_measured;
   pthread_mutex_unlock(&e->mu);
   long long n = chunk_runs(e, first, speculate);
-  size_t rb = (size_t)e->rb;
-  size_t in_bytes = (size_t)e->in_rows * (size_t)n * rb;
   /* The slot is free: its stream has finished everything of its last
      chunk, so the input staging can be refilled. */
   st = fill(e, s, c, first, n);
@@ -212,14 +265,13 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
     long long m = chunk_runs(e, first, 0);
     if (m < n) {
       n = m;
-      in_bytes = (size_t)e->in_rows * (size_t)n * rb;
       st = fill(e, s, c, first, n);
     }
   }
   *n_out = n;
-  size_t nn = (size_t)n;
-  if (!st && in_bytes)
-    st = e->ops->copy_h2d_async(s->stream, s->d_in, s->h_in, in_bytes);
+  size_t nn = (size_t)n, rb = (size_t)e->rb;
+  if (!st)
+    st = upload_inputs(e, s, n);
   if (st)
     return odeon__engine_fail(
         e, st, "engine: chunk %lld (runs %lld..%lld): upload: ", c, first,
@@ -246,11 +298,7 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
     a.n = n;
     a.run_offset = first;
     a.y0 = s->d_in;
-    a.params = s->d_in ? (const unsigned char *)s->d_in +
-                             (size_t)e->state_rows * nn * rb
-                       : NULL; /* every input uniform */
-    a.uniform = e->uniform;
-    memcpy(a.uniform_values, e->uniform_values, sizeof a.uniform_values);
+    a.params = (const unsigned char *)s->d_in + (size_t)e->ns * nn * rb;
     /* per-run driver blocks: those of this solve's runs are on the
        device, this chunk's start at its first run */
     a.drivers = e->d_drivers && req->base.driver_stride
@@ -449,15 +497,14 @@ static void choose_direct(odeon__engine *e) {
   }
 }
 
-/* Inputs with one value in every run go to the kernel by value: no fill,
-   no upload, no device memory (a sweep of one parameter from fixed initial
-   states uploads one row instead of n_states + 1). */
+/* Inputs with one value in every run are set on the device instead of
+   filled on the host and uploaded (a sweep of one parameter from fixed
+   initial states stages and uploads one row instead of n_states + 1). */
 static void choose_uniform(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   e->uniform = 0;
   e->in_rows = e->ns + e->np;
-  e->state_rows = e->ns;
-  for (long long i = 0; i < e->ns + e->np && i < ODEON_UNIFORM_MAX; i++) {
+  for (long long i = 0; i < e->ns + e->np && i < ODEON__UNIFORM_MAX; i++) {
     double v = 0;
     if (req->upload_uniform ||
         !odeon__grid_uniform(req->grid,
@@ -467,8 +514,6 @@ static void choose_uniform(odeon__engine *e) {
     e->uniform |= 1ull << i;
     e->uniform_values[i] = v;
     e->in_rows--;
-    if (i < e->ns)
-      e->state_rows--;
   }
 }
 
@@ -498,7 +543,8 @@ static int make_plan(odeon__engine *e) {
   double se = req->base.save_every, sw = req->base.summarise_every;
   p->samples_per_window =
       se > 0 && sw > 0 ? (long long)floor(sw / se + 0.5) : 0;
-  p->in_bytes = (size_t)e->in_rows * rb;
+  p->in_bytes = (size_t)(e->ns + e->np) * rb;
+  p->staged_in_bytes = (size_t)e->in_rows * rb;
   p->carry_bytes = (size_t)e->ncarry * 8;
   p->final_bytes = 4 + (e->want_cnt ? (size_t)e->ncnt * 8 : 0);
   p->sample_bytes = ((e->want_state ? (size_t)e->nsav : 0) +

@@ -38,7 +38,7 @@ static void per_run(const odeon__plan_input *in, long long k, size_t *dev,
   size_t w = (size_t)windows_per_launch(in, k);
   size_t out =
       in->final_bytes + (size_t)k * in->sample_bytes + w * in->window_bytes;
-  *pin = in->in_bytes + in->staged_final_bytes +
+  *pin = in->staged_in_bytes + in->staged_final_bytes +
          (size_t)k * in->staged_sample_bytes + w * in->staged_window_bytes;
   /* the carry lives on the device only, and only when time is split */
   *dev = in->in_bytes + out + (k < in->n_samples ? in->carry_bytes : 0);

@@ -11,11 +11,12 @@ typedef struct odeon__plan_input {
   long long samples_per_window; /* r: window w ends at sample (w+1)*r; 0 =
                                    not aligned (windows only at the end) */
   /* bytes per run */
-  size_t in_bytes;     /* y0 + params (device and staging) */
-  size_t carry_bytes;  /* device only, when a chunk has several launches */
-  size_t final_bytes;  /* status + counters (device and staging) */
-  size_t sample_bytes; /* per sample: saved states + observables */
-  size_t window_bytes; /* per summary window */
+  size_t in_bytes;        /* y0 + params on the device */
+  size_t staged_in_bytes; /* of them staged (uniform inputs are not) */
+  size_t carry_bytes;     /* device only, when a chunk has several launches */
+  size_t final_bytes;     /* status + counters (device and staging) */
+  size_t sample_bytes;    /* per sample: saved states + observables */
+  size_t window_bytes;    /* per summary window */
   /* the parts of the three above that go through staging (outputs the
      device writes straight into their destination need none) */
   size_t staged_final_bytes, staged_sample_bytes, staged_window_bytes;

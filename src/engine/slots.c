@@ -100,7 +100,7 @@ static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
   size_t c = (size_t)e->plan.chunk_runs, rb = (size_t)e->rb;
   size_t k = (size_t)e->plan.window_samples;
   size_t wpl = (size_t)e->plan.windows_per_launch;
-  sz[B_IN] = (size_t)e->in_rows * c * rb;
+  sz[B_IN] = (size_t)(e->ns + e->np) * c * rb;
   sz[B_STATE] = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
   sz[B_OBS] = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
   sz[B_SUM] = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;
@@ -124,7 +124,7 @@ static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
   e->off_cnt = off;
   off += d[ODEON__OUT_COUNTERS] ? 0 : sz[B_CNT];
   e->out_bytes = off;
-  sz[B_HIN] = sz[B_IN];
+  sz[B_HIN] = (size_t)e->in_rows * c * rb; /* uniform inputs unstaged */
   sz[B_HOUT] = e->out_bytes;
 }
 

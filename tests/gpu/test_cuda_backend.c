@@ -107,6 +107,29 @@ static void test_copy_roundtrip(void **state) {
   const unsigned char *b = (const unsigned char *)h_out;
   for (size_t i = 0; i < bytes; i += 997)
     assert_int_equal(b[i], 0xab);
+  /* 32-bit fills: a double in every slot as two strided word fills (the
+     engine's uniform inputs), then a float in the first half's words. */
+  double y = -0.4125;
+  unsigned int w[2];
+  memcpy(w, &y, 8);
+  assert_ok(be->ops->fill32_async(s, d, 8, w[0], 1, N));
+  assert_ok(be->ops->fill32_async(s, (unsigned char *)d + 4, 8, w[1], 1, N));
+  assert_ok(be->ops->copy_d2h_async(s, h_out, d, bytes));
+  assert_ok(be->ops->event_record(e, s));
+  assert_ok(be->ops->event_wait(e, odeon__now() + 30));
+  for (int i = 0; i < N; i++)
+    assert_true(h_out[i] == y);
+  float x = 2.385f;
+  unsigned int xb;
+  memcpy(&xb, &x, 4);
+  assert_ok(be->ops->fill32_async(s, d, 0, xb, N, 1));
+  assert_ok(be->ops->copy_d2h_async(s, h_out, d, bytes));
+  assert_ok(be->ops->event_record(e, s));
+  assert_ok(be->ops->event_wait(e, odeon__now() + 30));
+  const float *fl = (const float *)h_out;
+  for (int i = 0; i < N; i++)
+    assert_true(fl[i] == x);
+  assert_true(h_out[N - 1] == y); /* past the float words: untouched */
   be->ops->event_destroy(be, e);
   assert_ok(be->ops->stream_destroy(be, s));
   be->ops->dev_free(be, d);

@@ -123,6 +123,43 @@ static void asynchronous_with_deadlines(void **state) {
   o->dev_free(f->be, st);
 }
 
+/* 32-bit fills, plain and strided: a float row, and a double row set as
+   two interleaved word fills (the engine's uniform inputs). */
+static void fill32(void **state) {
+  fixture *f = *state;
+  const odeon__backend_ops *o = f->be->ops;
+  odeon__stream *s;
+  odeon__event *ev;
+  assert_ok(o->stream_create(f->be, &s));
+  assert_ok(o->event_create(f->be, &ev));
+  float fl[37];
+  double db[41];
+  void *d;
+  assert_ok(o->dev_alloc(f->be, sizeof fl + sizeof db, &d));
+  float x = -0.4125f;
+  double y = 2.385;
+  unsigned int xb, yw[2];
+  memcpy(&xb, &x, 4);
+  memcpy(yw, &y, 8);
+  unsigned char *df = d, *dd = (unsigned char *)d + sizeof fl;
+  assert_ok(o->fill32_async(s, df, 0, xb, 37, 1));
+  assert_ok(o->fill32_async(s, dd, 8, yw[0], 1, 41));
+  assert_ok(o->fill32_async(s, dd + 4, 8, yw[1], 1, 41));
+  assert_ok(o->copy_d2h_async(s, fl, df, sizeof fl));
+  assert_ok(o->copy_d2h_async(s, db, dd, sizeof db));
+  assert_ok(o->event_record(ev, s));
+  assert_ok(o->event_wait(ev, odeon__now() + 10));
+  for (int i = 0; i < 37; i++)
+    assert_true(fl[i] == x);
+  for (int i = 0; i < 41; i++)
+    assert_true(db[i] == y);
+  assert_status(o->fill32_async(s, df + 2, 0, xb, 1, 1), ODEON_E_INVAL);
+  assert_error_contains("not 4-byte aligned");
+  o->event_destroy(f->be, ev);
+  assert_ok(o->stream_destroy(f->be, s));
+  o->dev_free(f->be, d);
+}
+
 static void fifo_order_and_sticky_errors(void **state) {
   fixture *f = *state;
   const odeon__backend_ops *o = f->be->ops;
@@ -295,6 +332,7 @@ int main(void) {
       cmocka_unit_test(device_budget),
       cmocka_unit_test(asynchronous_with_deadlines),
       cmocka_unit_test(fifo_order_and_sticky_errors),
+      cmocka_unit_test(fill32),
       cmocka_unit_test(destroy_busy_stream),
       cmocka_unit_test(compile_errors),
       cmocka_unit_test(cache_and_concurrent_compiles),

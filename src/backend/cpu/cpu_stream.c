@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "backend/cpu/cpu.h"
@@ -22,6 +23,7 @@ typedef enum op_kind {
   OP_D2H,
   OP_D2H_2D,
   OP_MEMSET,
+  OP_FILL32,
   OP_LAUNCH,
   OP_RECORD
 } op_kind;
@@ -30,6 +32,7 @@ static const char *const op_names[] = {"host-to-device copy",
                                        "device-to-host copy",
                                        "strided device-to-host copy",
                                        "memset",
+                                       "32-bit fill",
                                        "kernel launch",
                                        "event record"};
 
@@ -109,6 +112,14 @@ static int op_execute(odeon__stream *s, stream_op *op) {
     return ODEON_OK;
   case OP_MEMSET:
     memset(op->dst, op->value, op->bytes);
+    return ODEON_OK;
+  case OP_FILL32:
+    for (size_t r = 0; r < op->rows; r++) {
+      unsigned int *p =
+          (unsigned int *)(void *)((unsigned char *)op->dst + r * op->dpitch);
+      for (size_t w = 0; w < op->bytes; w++)
+        p[w] = (unsigned int)op->value;
+    }
     return ODEON_OK;
   case OP_LAUNCH: {
     if (odeon__fault_hit(ODEON__FAULT_LAUNCH))
@@ -278,6 +289,24 @@ int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
                            const void *src, size_t src_pitch, size_t width,
                            size_t rows) {
   return copy_async(OP_D2H_2D, s, dst, dst_pitch, src, src_pitch, width, rows);
+}
+
+int odeon__cpu_fill32(odeon__stream *s, void *dst, size_t pitch,
+                      unsigned int value, size_t width, size_t rows) {
+  if (!dst || ((uintptr_t)dst | (rows > 1 ? pitch : 0)) % 4)
+    return odeon__error(ODEON_E_INVAL,
+                        "cpu stream: 32-bit fill of %p, pitch %zu: NULL or "
+                        "not 4-byte aligned",
+                        dst, pitch);
+  stream_op *op = op_new(OP_FILL32);
+  if (!op)
+    return ODEON_E_NOMEM;
+  op->dst = dst;
+  op->dpitch = pitch;
+  op->value = (int)value;
+  op->bytes = width; /* in words here */
+  op->rows = rows;
+  return enqueue(s, op);
 }
 
 int odeon__cpu_memset(odeon__stream *s, void *dst, int value, size_t bytes) {

@@ -78,6 +78,7 @@ static void api_load(void) {
       S(cuPointerGetAttribute, "cuPointerGetAttribute", NULL),
       S(cuMemcpy2DAsync, "cuMemcpy2DAsync_v2", NULL),
       S(cuMemsetD8Async, "cuMemsetD8Async", NULL),
+      S(cuMemsetD2D32Async, "cuMemsetD2D32Async", NULL),
       S(cuStreamCreate, "cuStreamCreate", NULL),
       S(cuStreamDestroy, "cuStreamDestroy_v2", NULL),
       S(cuStreamQuery, "cuStreamQuery", NULL),

@@ -101,6 +101,9 @@ typedef struct odeon__cuda_api {
   odeon__CUresult (*cuMemsetD8Async)(odeon__CUdeviceptr dst,
                                      unsigned char value, size_t n,
                                      odeon__CUstream s);
+  odeon__CUresult (*cuMemsetD2D32Async)(odeon__CUdeviceptr dst, size_t pitch,
+                                        unsigned int value, size_t width,
+                                        size_t height, odeon__CUstream s);
   odeon__CUresult (*cuStreamCreate)(odeon__CUstream *s, unsigned int flags);
   odeon__CUresult (*cuStreamDestroy)(odeon__CUstream s);
   odeon__CUresult (*cuStreamQuery)(odeon__CUstream s);

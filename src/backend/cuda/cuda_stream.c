@@ -254,6 +254,26 @@ int odeon__cuda_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
   return ODEON_OK;
 }
 
+int odeon__cuda_fill32(odeon__stream *s, void *dst, size_t pitch,
+                       unsigned int value, size_t width, size_t rows) {
+  int st = stream_ready(s);
+  if (st || width == 0 || rows == 0)
+    return st;
+  s->seq++;
+  trace_mark *m = trace_open_op(s, "fill32");
+  odeon__CUresult r = s->be->api->cuMemsetD2D32Async(
+      dptr(dst), rows > 1 ? pitch : width * 4, value, width, rows, s->handle);
+  trace_close_op(s, m, r == ODEON__CUDA_SUCCESS);
+  if (r != ODEON__CUDA_SUCCESS) {
+    char what[112];
+    snprintf(what, sizeof what,
+             "cuMemsetD2D32Async(%zu rows of %zu words, pitch %zu)", rows,
+             width, pitch);
+    return stream_fail(s, odeon__cu_fail(s->be->api, r, what));
+  }
+  return ODEON_OK;
+}
+
 int odeon__cuda_memset(odeon__stream *s, void *dst, int value, size_t bytes) {
   int st = stream_ready(s);
   if (st || bytes == 0)

@@ -47,9 +47,17 @@ typedef struct odeon_ctrl {
                            attempt, so it is no state (the carry keeps its row) */
   double e1, e2;        /* PID: 1/EEst of the last two accepted steps */
   double dtacc, erracc; /* Gustafsson: last accepted step and its error */
-  int success;          /* PI, Gustafsson: 1 after an accepted attempt; 0 at the
-                           start, after a non-finite error and (Gustafsson) after a
-                           rejection */
+  int success;          /* Gustafsson: 1 after an accepted attempt; 0 at the
+                           start, after a non-finite error and after a
+                           rejection (PI keeps it as q_lo) */
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  /* PI: the lower bound of q (OrdinaryDiffEq's qmax_first_step):
+   * (odeon_real)(1/qmax) after an accepted attempt, (odeon_real)1e-4 at the
+   * start and after a non-finite error. The bound itself rather than a
+   * success flag: an acceptance sets it with one move, and the step needs
+   * no select between the two values. Carried in the q11 row. */
+  odeon_real q_lo;
+#endif
   /* Gustafsson: the safety factor's scale for this attempt, set by the
    * family through ODEON_STEP_SAFETY_SCALE (radau5 and OrdinaryDiffEq use
    * min(1, (1 + 2 nit)/(newt + 2 nit)) with newt the step's Newton
@@ -66,12 +74,19 @@ ODEON_HD static inline void odeon_ctrl_init(odeon_ctrl *c) {
   c->erracc = 1.0;
   c->success = 0;
   c->safety_scale = 1.0;
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  c->q_lo = (odeon_real)(1.0 / 10000.0);
+#endif
 }
 
 ODEON_HD static inline void odeon_ctrl_save(const odeon_ctrl *c, double *carry,
                                             long long stride) {
   carry[0] = c->qold;
+#if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
+  carry[stride] = (double)c->q_lo; /* PI: q11 is not state (above) */
+#else
   carry[stride] = c->q11;
+#endif
   carry[2 * stride] = c->e1;
   carry[3 * stride] = c->e2;
   carry[4 * stride] = c->dtacc;
@@ -88,6 +103,7 @@ ODEON_HD static inline void odeon_ctrl_load(odeon_ctrl *c, const double *carry,
   odeon_ctrl_init(c);
 #if ODEON_CONTROLLER == ODEON_CONTROLLER_PI
   c->qold = (odeon_real)carry[0]; /* exact: saved from this type */
+  c->q_lo = (odeon_real)carry[stride];
 #elif ODEON_CONTROLLER == ODEON_CONTROLLER_GUSTAFSSON
   c->qold = carry[0];
 #endif
@@ -152,11 +168,15 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   /* NaN or above 1e300 (one compare: false for NaN); in float,
    * (double)e > 1e300 only for e = +inf, i.e. e > FLT_MAX, a compare
    * without the conversion */
+#if ODEON_CONTROLLER != ODEON_CONTROLLER_PI
+  /* (PI tests it after e <= 1, which it implies: one test per accepted
+   * step) */
   if (!(eest_r <= ODEON_CTRL_HUGE)) {
     *h_next = h * qmin;
     c->success = 0;
     return 0;
   }
+#endif
 #if ODEON_CONTROLLER == ODEON_CONTROLLER_FIXED
   (void)c;
   (void)qmin;
@@ -198,35 +218,38 @@ ODEON_HD static inline int odeon_ctrl_decide(odeon_ctrl *c,
   if (e <= ODEON_R(1)) {
     if (keep)
       return 1;
-    double q;
-    if (e == ODEON_R(0)) {
-      /* a zero estimate grows the step by qmax even on the first step: with
-         the first-step bound here ROS3P (zero estimate on linear runs) jumps
-         to dt_max, which the Julia reference does not do */
-      q = 1.0 / qmax;
-    } else {
-      /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x.
-       * 1/qmax and 1/qmin are the same on every step, so the compiler forms
-       * them once, outside the step loop. */
-      const odeon_real inv_qmx =
-          c->success ? (odeon_real)(1.0 / qmax) : (odeon_real)(1.0 / 10000.0);
-      const odeon_real inv_qmn = (odeon_real)(1.0 / qmin);
-      /* Quotients of two odeon_real values in odeon_real: the same value as
-       * the double quotient rounded to odeon_real (double has more than
-       * twice float's digits), without a double division on the GPU. */
-      odeon_real qr = q11 / (odeon_real)odeon_pow(c->qold, (odeon_real)beta2);
-      qr = qr / (odeon_real)gamma;
-      /* odeon_clamp's order of tests (a NaN passes through) */
-      q = qr < inv_qmx ? inv_qmx : (qr > inv_qmn ? inv_qmn : qr);
-    }
+    /* OrdinaryDiffEq's qmax_first_step: the first step may grow 10000x
+     * (q_lo). 1/qmax and 1/qmin are the same on every step, so the compiler
+     * forms them once, outside the step loop. */
+    const odeon_real inv_qmx = c->q_lo;
+    const odeon_real inv_qmn = (odeon_real)(1.0 / qmin);
+    /* Quotients of two odeon_real values in odeon_real: the same value as
+     * the double quotient rounded to odeon_real (double has more than
+     * twice float's digits), without a double division on the GPU. */
+    odeon_real qr = q11 / (odeon_real)odeon_pow(c->qold, (odeon_real)beta2);
+    qr = qr / (odeon_real)gamma;
+    /* odeon_clamp's order of tests (a NaN passes through) */
+    const odeon_real qc =
+        qr < inv_qmx ? inv_qmx : (qr > inv_qmn ? inv_qmn : qr);
+    /* a zero estimate grows the step by qmax even on the first step: with
+       the first-step bound here ROS3P (zero estimate on linear runs) jumps
+       to dt_max, which the Julia reference does not do. A select after qc,
+       formed for every estimate (its value unused for e = 0), rather than a
+       branch around it: fewer instructions on the GPU's accepted step. */
+    double q = e == ODEON_R(0) ? 1.0 / qmax : (double)qc;
     if (q >= db_min && q <= db_max)
       q = 1.0;
     /* in float, max(e, (float)1e-4) is (float)max((double)e, 1e-4): no
      * float lies between (float)1e-4 and 1e-4 */
     c->qold = e > (odeon_real)ODEON_QOLD_INIT ? e : (odeon_real)ODEON_QOLD_INIT;
-    c->success = 1; /* later steps grow at most by qmax */
+    c->q_lo = (odeon_real)(1.0 / qmax); /* later steps grow at most by qmax */
     *h_next = (odeon_real)(h / q);
     return 1;
+  }
+  if (!(e <= ODEON_CTRL_HUGE)) {
+    *h_next = h * qmin;
+    c->q_lo = (odeon_real)(1.0 / 10000.0);
+    return 0;
   }
   double r = (double)q11 / gamma;
   *h_next = h / (r < 1.0 / qmin ? r : 1.0 / qmin);

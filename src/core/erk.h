@@ -27,6 +27,15 @@
 /* The family counts only right-hand sides (and the loop its steps): no
  * Jacobians, factorisations or Newton iterations (loop.h). */
 #define ODEON_STEP_COUNTERS 3
+/* Right-hand sides per attempt (step_try: the stages after the first, and
+ * with the RK4 residual estimate, which the loop asks for only when it is
+ * adaptive, f(t + h, y_new) and the two Gauss points) and per accepted step
+ * (step_accept: f(t + h, y_new) unless the attempt formed it). Fixed, so an
+ * adaptive loop counts the evaluations from its step counts (loop.h). */
+#define ODEON_STEP_RHS_PER_TRY                                                 \
+  (ODEON_ERK_STAGES - 1 + (ODEON_ERK_ERR == ODEON_ERK_ERR_RK4_RESIDUAL ? 3 : 0))
+#define ODEON_STEP_RHS_PER_ACCEPT                                              \
+  ((ODEON_ERK_FSAL || ODEON_ERK_ERR == ODEON_ERK_ERR_RK4_RESIDUAL) ? 0 : 1)
 #if defined(ODEON_SMALL_COUNTS) && ODEON_SMALL_COUNTS && ODEON_ERK_STAGES > 16
 #error "32-bit counters assume at most 16 stages (codegen/kernel_source.c)"
 #endif

@@ -421,8 +421,22 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   double target = t_end;
   int at_stop = 1;
   /* max_steps minus the rejections, kept as the rejections change (never
-   * with a fixed step): the test on every step is one compare */
+   * with a fixed step): the test on every step is one compare. In the
+   * adaptive loop (no odeon_cruise) it is also the count of rejections:
+   * the loop changes only it, and the counter is formed after the loop
+   * (one value fewer to keep in a register across the steps). */
   odeon_count step_lim = max_steps - cx.cnt[ODEON_CNT_REJECTED];
+#if ODEON_LOOP_ADAPTIVE && defined(ODEON_STEP_RHS_PER_TRY)
+  /* A family with a fixed number of evaluations per attempt and per
+   * accepted step: the evaluations are formed from the step counts after
+   * the loop, which then keeps no evaluation counter (their count before
+   * the loop, less the part the step counts account for: >= 0) */
+  const odeon_count rhs_base =
+      cx.cnt[ODEON_CNT_RHS] -
+      ODEON_STEP_RHS_PER_TRY *
+          (cx.cnt[ODEON_CNT_ACCEPTED] + cx.cnt[ODEON_CNT_REJECTED]) -
+      ODEON_STEP_RHS_PER_ACCEPT * cx.cnt[ODEON_CNT_ACCEPTED];
+#endif
 #if ODEON_LOOP_DENSE
   /* the time of sample st.k, the next one to write (while st.k < k_stop) */
   double ts =
@@ -497,7 +511,9 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     odeon_real eest = ODEON_R(0);
     unsigned bits = odeon_step_try(&st.ws, &cx, st.t, hs, st.y, y_new, &eest);
     if (bits) {
+#if !ODEON_LOOP_ADAPTIVE
       cx.cnt[ODEON_CNT_REJECTED]++;
+#endif
       step_lim--;
       st.h = hs * 0.5;
       if (st.h < a->dt_min) {
@@ -527,8 +543,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       if (h_next > a->dt_max)
         h_next = a->dt_max;
       if (!accept) {
-        cx.cnt[ODEON_CNT_REJECTED]++;
-        step_lim--;
+        step_lim--; /* (a rejection: above) */
         st.h = h_next;
         if (st.h < a->dt_min) {
           /* a blow-up shows as a run of rejections of non-finite states */
@@ -576,6 +591,16 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
   }
 
+#if ODEON_LOOP_ADAPTIVE
+  cx.cnt[ODEON_CNT_REJECTED] = max_steps - step_lim;
+#ifdef ODEON_STEP_RHS_PER_TRY
+  cx.cnt[ODEON_CNT_RHS] =
+      rhs_base +
+      ODEON_STEP_RHS_PER_TRY *
+          (cx.cnt[ODEON_CNT_ACCEPTED] + cx.cnt[ODEON_CNT_REJECTED]) +
+      ODEON_STEP_RHS_PER_ACCEPT * cx.cnt[ODEON_CNT_ACCEPTED];
+#endif
+#endif
   /* a stopped run: the samples (and summary windows) it did not reach.
    * A cold path, kept rolled where the step is adaptive (the pragma needs
    * the sample index in a local); with a fixed step ptxas would then keep

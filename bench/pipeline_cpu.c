@@ -287,7 +287,14 @@ int main(int argc, char **argv) {
       tm = a < tm ? a : tm;
       tf = b < tf ? b : tf;
     }
-    unlink(path);
+    /* the file sink writes the observables and summaries beside it */
+    static const char *const sides[] = {"", "-observables", "-summaries"};
+    for (int k = 0; k < 3; k++) {
+      char side[960];
+      snprintf(side, sizeof side, "%.*s%s.npy", (int)strlen(path) - 4, path,
+               sides[k]);
+      unlink(side);
+    }
     snprintf(label, sizeof label, "pipeline -> memory, %ld thr", ncpu);
     add(label, tm, (double)runs / tm, "runs/s", 1.0);
     snprintf(label, sizeof label, "pipeline -> .npy file, %ld thr", ncpu);

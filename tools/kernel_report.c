@@ -7,7 +7,7 @@
  * all through odeon's own NVRTC path with odeon's compile options.
  *
  * usage: kernel_report [--arch sm_90] [--reps 3] [--peers DIR] [--dump DIR]
- *                      [--save-every S]
+ *                      [--save-every S] [--only LABEL]
  *   --dump DIR      also writes each kernel's source (.cu) and CUBIN
  *                   (.cubin) there, for nvdisasm / cuobjdump -sass
  *   --save-every S  the odeon kernels save every S instead of the start and
@@ -141,7 +141,7 @@ static int measure(const char *src, const char *fn, const char *arch, int reps,
     dump(dump_dir, label, "log", l, strlen(l));
   free(cubin);
   free(log);
-  r->best_s = 1e30;
+  r->best_s = reps > 0 ? 1e30 : -1.0; /* -1: not timed (--reps 0) */
   /* Each timed compile gets a source of its own (a first comment line):
      NVRTC 12.9 and later cache compilations, and on a machine with a
      driver a repeat of the same source came back in 20-30 ms where a new
@@ -234,7 +234,7 @@ static void print_row(const char *label, const report *r) {
 
 int main(int argc, char **argv) {
   const char *arch = "sm_90", *peers = ODEON_SOURCE_DIR "/bench/peers",
-             *dump_dir = NULL;
+             *dump_dir = NULL, *only = NULL;
   int reps = 3;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc)
@@ -247,14 +247,17 @@ int main(int argc, char **argv) {
       dump_dir = argv[++i];
     else if (strcmp(argv[i], "--save-every") == 0 && i + 1 < argc)
       save_every = atof(argv[++i]);
+    else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
     else {
       fprintf(stderr, "usage: kernel_report [--arch sm_90] [--reps 3] "
-                      "[--peers DIR] [--dump DIR] [--save-every S]\n");
+                      "[--peers DIR] [--dump DIR] [--save-every S] "
+                      "[--only LABEL]\n");
       return 2;
     }
   }
-  if (reps < 1)
-    reps = 1;
+  if (reps < 0)
+    reps = 0;
   if (odeon__nvrtc_available() != ODEON_OK) {
     fprintf(stderr, "kernel_report: %s\n", odeon_last_error());
     return 1;
@@ -274,7 +277,11 @@ int main(int argc, char **argv) {
   const int n_cases = (int)(sizeof cases / sizeof cases[0]);
   report rep[sizeof cases / sizeof cases[0]];
   int failed = 0;
+  for (int c = 0; c < n_cases; c++)
+    rep[c].registers = -2; /* not measured (--only) */
   for (int c = 0; c < n_cases; c++) {
+    if (only && !strstr(cases[c].label, only))
+      continue;
     char *src = NULL;
     if (cases[c].algorithm) {
       if (odeon_source(cases[c].algorithm, cases[c].defaults, &src)) {
@@ -316,6 +323,8 @@ int main(int argc, char **argv) {
          "------------");
   int local = 0;
   for (int c = 0; c < n_cases; c++) {
+    if (rep[c].registers == -2)
+      continue;
     print_row(cases[c].label, &rep[c]);
     if (rep[c].stack != 0 || rep[c].spill_stores != 0 ||
         rep[c].spill_loads != 0)

@@ -47,6 +47,19 @@
 /* The loop asks for error estimates and runs the controller. */
 #define ODEON_LOOP_ADAPTIVE                                                    \
   (ODEON_METHOD_ADAPTIVE && ODEON_CONTROLLER != ODEON_CONTROLLER_FIXED)
+/* The adaptive step loop's exits that stop a run (accepted + rejected >=
+ * max_steps; a rejection, or an accepted step, that leaves the step size
+ * below dt_min) leave without raising a status bit, and odeon_run tells
+ * them apart after the loop: the GPU then forms no status word on the
+ * accepted path. Without interpolated samples st.k < k_stop holds at these
+ * exits and not at the normal end; the step size is below dt_min at the
+ * second and not at the first (every attempt leaves it at dt_min or above
+ * or stops the run, and a run's first call attempts a step before it can
+ * reach max_steps: max_steps >= 1); y_new then holds the last attempt (the
+ * rejected state, or after an accepted step st.y: finite); and only
+ * drivers raise bits inside a step. */
+#define ODEON_LOOP_LATE_STATUS                                                 \
+  (ODEON_LOOP_ADAPTIVE && !ODEON_LOOP_DENSE && ODEON_SYS_N_DRIVERS == 0)
 /* Fixed steps that need not stop for interpolation: the steps between
  * stops run in odeon_cruise, a loop without the general step's tests. */
 #ifndef ODEON_LOOP_CRUISE
@@ -401,6 +414,11 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   }
 
   odeon_real y_new[ODEON_N];
+#if ODEON_LOOP_LATE_STATUS
+  /* (read after the loop: the last attempt, or the state before one) */
+  for (int i = 0; i < ODEON_N; i++)
+    y_new[i] = st.y[i];
+#endif
 #if ODEON_LOOP_DENSE
   odeon_real xs[ODEON_N];
 #endif
@@ -503,7 +521,9 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     }
     /* accepted + rejected >= max_steps */
     if (cx.cnt[ODEON_CNT_ACCEPTED] >= step_lim) {
+#if !ODEON_LOOP_LATE_STATUS
       cx.status |= ODEON_RUN_MAX_STEPS_BIT;
+#endif
       break;
     }
 
@@ -547,8 +567,10 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
         st.h = h_next;
         if (st.h < a->dt_min) {
           /* a blow-up shows as a run of rejections of non-finite states */
+#if !ODEON_LOOP_LATE_STATUS
           cx.status |= ODEON_RUN_DT_MIN_BIT |
                        (odeon_all_finite(y_new) ? 0u : ODEON_RUN_NONFINITE_BIT);
+#endif
           break;
         }
         continue;
@@ -581,7 +603,9 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
     st.t = t_new;
 #if ODEON_LOOP_ADAPTIVE
     if (st.h < a->dt_min) {
+#if !ODEON_LOOP_LATE_STATUS
       cx.status |= ODEON_RUN_DT_MIN_BIT;
+#endif
       break;
     }
 #endif
@@ -591,6 +615,14 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
   }
 
+#if ODEON_LOOP_LATE_STATUS
+  if (!cx.status && st.k < k_stop)
+    cx.status =
+        st.h < a->dt_min
+            ? ODEON_RUN_DT_MIN_BIT |
+                  (odeon_all_finite(y_new) ? 0u : ODEON_RUN_NONFINITE_BIT)
+            : ODEON_RUN_MAX_STEPS_BIT;
+#endif
 #if ODEON_LOOP_ADAPTIVE
   cx.cnt[ODEON_CNT_REJECTED] = max_steps - step_lim;
 #ifdef ODEON_STEP_RHS_PER_TRY

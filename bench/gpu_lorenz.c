@@ -12,7 +12,8 @@
  *     of float32): GB/s delivered to host memory vs the pinned
  *     device-to-host bandwidth measured here (goal >= 0.8x).
  *  4. Time to first result: NVRTC cold compile + module load of a new
- *     kernel (goal <= 0.3 s), the same from the cache in a second process
+ *     kernel (best of three new models; goal <= 0.3 s), the same from the
+ *     cache in a second process
  *     (goal <= 20 ms), and a whole small `odeon solve` process (<= 1 s).
  *
  * odeon's side goes through the public API (odeon_solve) when the library
@@ -686,26 +687,42 @@ static int run_program(char *const argv[], double *seconds, char *out,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+#define TTFR_MODELS 3
+
 static void bench_time_to_first_result(void) {
   char cache[512];
   snprintf(cache, sizeof cache, "/tmp/odeon-bench-ttfr-%ld", (long)getpid());
   mkdir(cache, 0755);
-  char tag[64];
-  snprintf(tag, sizeof tag, "%ld-%ld", (long)getpid(), (long)time(NULL));
-  char *src = ttfr_source(tag);
-  odeon__module_source ks = {src, "ttfr", 4};
-  odeon__module *m = NULL;
-  GB_OK(gb_be->ops->module_load(gb_be, &ks, cache, &m), "module_load");
-  const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);
-  double cold = st->compile_s + st->load_s;
-  printf("time to first result (%s): cold NVRTC compile %.1f ms + module "
-         "load %.1f ms (%d registers, %d local bytes)\n",
-         ODEON_HAVE_KERNEL_SOURCE ? "generated tsit5 f32 kernel, new model"
-                                  : "small RK4 kernel",
-         st->compile_s * 1e3, st->load_s * 1e3, st->registers, st->local_bytes);
-  gb_be->ops->module_unload(gb_be, m);
-  free(src);
-  gb_add("NVRTC cold compile + load, new kernel", cold, -1, "s", 0.3, 1);
+  /* Three new models, one after the other: a single compile moves by
+     +-20% with the host's load (bench/NOTES.md), so the best of three is
+     the figure, as the best of several solves is elsewhere; all three are
+     printed. The last one's kernel is the cached one of the second
+     process below. */
+  char tag[64] = "";
+  double cold = 1e30;
+  for (int k = 0; k < TTFR_MODELS; k++) {
+    snprintf(tag, sizeof tag, "%ld-%ld-%d", (long)getpid(), (long)time(NULL),
+             k);
+    char *src = ttfr_source(tag);
+    odeon__module_source ks = {src, "ttfr", 4};
+    odeon__module *m = NULL;
+    GB_OK(gb_be->ops->module_load(gb_be, &ks, cache, &m), "module_load");
+    const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);
+    double c = st->compile_s + st->load_s;
+    if (c < cold)
+      cold = c;
+    printf("time to first result (%s), model %d: cold NVRTC compile %.1f ms + "
+           "module load %.1f ms (%d registers, %d local bytes)\n",
+           ODEON_HAVE_KERNEL_SOURCE ? "generated tsit5 f32 kernel, new model"
+                                    : "small RK4 kernel",
+           k + 1, st->compile_s * 1e3, st->load_s * 1e3, st->registers,
+           st->local_bytes);
+    gb_be->ops->module_unload(gb_be, m);
+    free(src);
+  }
+  printf("  cold compile + load of %d new models: best %.1f ms\n", TTFR_MODELS,
+         cold * 1e3);
+  gb_add("NVRTC cold compile + load, best of 3 new", cold, -1, "s", 0.3, 1);
 
   char self[1024];
   ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);

@@ -74,11 +74,6 @@ typedef struct odeon__backend_ops {
   int (*event_create)(odeon__backend *be, odeon__event **out);
   void (*event_destroy)(odeon__backend *be, odeon__event *e);
   int (*event_record)(odeon__event *e, odeon__stream *s);
-  /* A record that event_wait polls for instead of being told (CUDA: no
-     host function in the stream, whose callback would hold the stream up
-     at every record): cheap enough for every few MB of a download. NULL
-     where event_record is as cheap (CPU). */
-  int (*event_mark)(odeon__event *e, odeon__stream *s);
   /* 1 = signalled, 0 = pending, negative = the stream's sticky error */
   int (*event_query)(odeon__event *e);
   int (*event_wait)(odeon__event *e, double deadline);

@@ -69,18 +69,15 @@ typedef struct odeon__engine_request {
                                fill or writeback; 0 = half the cores - 1
                                on the CPU backend, all but 2 on a GPU, at
                                most 15 */
-  int staged; /* 1: every output through staging and the writeback, even
-                 where the device could write the destination directly
-                 (tests of that path) */
-  long long piece_bytes; /* a launch's staged download in pieces of about
-                            this size when it holds many rows (0 = 8 MiB,
-                            negative = never) */
-  int upload_uniform;    /* 1: upload inputs that are the same in every run as
-                            rows like the others (tests of that path) */
-  long long probe_runs;  /* runs per chunk until a launch has been timed;
-                            0 = 16384. Later chunks are sized so one launch
-                            takes about timeout / 8. */
-  double timeout;        /* seconds any single wait may take; 0 = 600 */
+  int staged;         /* 1: every output through staging and the writeback, even
+                         where the device could write the destination directly
+                         (tests of that path) */
+  int upload_uniform; /* 1: upload inputs that are the same in every run as
+                         rows like the others (tests of that path) */
+  long long probe_runs; /* runs per chunk until a launch has been timed;
+                           0 = 16384. Later chunks are sized so one launch
+                           takes about timeout / 8. */
+  double timeout;       /* seconds any single wait may take; 0 = 600 */
   odeon_progress_fn progress;
   void *progress_user;
   /* Optional: where the slots are kept between solves (*cache starts NULL;

@@ -20,21 +20,9 @@
 /* device buffers of a slot (7) and its two staging areas */
 #define ODEON__SLOT_BUFFERS 9
 
-/* A launch's staged download in pieces of whole rows of one output, each
-   followed by a mark (backend event_mark), so that the writeback copies a
-   piece while the next ones download (bench/gpu_ring_probe). */
-#define ODEON__MAX_PIECES 64
-typedef struct odeon__piece {
-  int k;            /* the item output (odeon__item_outputs' order) */
-  long long r0, r1; /* its rows [r0, r1) */
-} odeon__piece;
-
 typedef struct odeon__slot {
   odeon__stream *stream;
   odeon__event *event;
-  odeon__event *piece_ev[ODEON__MAX_PIECES]; /* created when first needed */
-  odeon__piece piece[ODEON__MAX_PIECES];
-  int n_pieces; /* of the posted item; 0: one download, one event */
   void *d_in, *d_state, *d_obs, *d_sum, *d_status, *d_cnt, *d_carry;
   unsigned char *h_in, *h_out;
   int busy; /* an item is posted and not yet written back */

@@ -139,11 +139,6 @@ static int uniform_col(const odeon__engine *e, long long i) {
   return i < ODEON__UNIFORM_MAX && ((e->uniform >> i) & 1u);
 }
 
-/* A staged download of many rows goes in pieces of about this size
-   (bench/gpu_ring_probe: 8 MiB pieces reached 0.86x of pinned D2H into
-   pageable memory on the H100 host, 2 MiB pieces 0.61x). */
-#define PIECE_BYTES ((long long)8 << 20)
-
 /* A part per this many bytes of inputs. */
 #define FILL_PART_BYTES ((size_t)2 << 20)
 
@@ -238,63 +233,6 @@ static int upload_inputs(odeon__engine *e, odeon__slot *s, long long n) {
           st = e->ops->fill32_async(s->stream, dst + 4 * h, 8, w[h], 1, nn);
     }
     i = j;
-  }
-  return st;
-}
-
-/* The piece size for a launch's staged download, or 0 for one download:
-   pieces pay where there are many rows to deal out (an output-bound solve
-   saves thousands of samples), not for a start-and-end solve's few long
-   rows, which the writeback splits by runs instead. */
-static size_t piece_size(const odeon__engine *e, const odeon__item_out *io,
-                         int n_io, size_t nn) {
-  long long want = e->req->piece_bytes ? e->req->piece_bytes : PIECE_BYTES;
-  size_t staged = 0;
-  long long rows = 0;
-  for (int q = 0; q < n_io; q++)
-    if (!e->direct[io[q].id]) {
-      staged += (size_t)io[q].rows * nn * io[q].esize;
-      rows += io[q].rows;
-    }
-  if (want <= 0 || staged < 2 * (size_t)want || rows < 4LL * (e->helpers + 1) ||
-      !e->ops->event_create)
-    return 0;
-  /* Whole rows go into a piece while it stays within the size, so every
-     piece but an output's last holds more than half of it: at most
-     2 x staged / size + ODEON__ITEM_MAX pieces, within the slot's table. */
-  size_t least = (2 * staged + (ODEON__MAX_PIECES - ODEON__ITEM_MAX) - 1) /
-                 (ODEON__MAX_PIECES - ODEON__ITEM_MAX);
-  return (size_t)want > least ? (size_t)want : least;
-}
-
-/* Output q of the launch (staged, w bytes a row) downloaded in pieces of
-   whole rows, each followed by its mark. */
-static int download_pieces(odeon__engine *e, odeon__slot *s, int q,
-                           const odeon__item_out *o, size_t w, size_t piece) {
-  int (*mark)(odeon__event *, odeon__stream *) =
-      e->ops->event_mark ? e->ops->event_mark : e->ops->event_record;
-  int st = ODEON_OK;
-  for (long long r0 = 0; r0 < o->rows && !st;) {
-    long long r1 = r0 + 1;
-    while (r1 < o->rows && (size_t)(r1 + 1 - r0) * w <= piece)
-      r1++;
-    int j = s->n_pieces;
-    if (j == ODEON__MAX_PIECES)
-      return odeon__error(ODEON_E_INTERNAL,
-                          "engine: more than %d download pieces",
-                          ODEON__MAX_PIECES);
-    if (!s->piece_ev[j])
-      st = e->ops->event_create(e->be, &s->piece_ev[j]);
-    if (!st)
-      st =
-          e->ops->copy_d2h_async(s->stream, s->h_out + o->off + (size_t)r0 * w,
-                                 (const unsigned char *)o->dev + (size_t)r0 * w,
-                                 (size_t)(r1 - r0) * w);
-    if (!st)
-      st = mark(s->piece_ev[j], s->stream);
-    s->piece[j] = (odeon__piece){q, r0, r1};
-    s->n_pieces = j + 1;
-    r0 = r1;
   }
   return st;
 }
@@ -400,8 +338,6 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
        write there (e->direct), else into the slot's staging. */
     odeon__item_out io[ODEON__ITEM_MAX];
     int n_io = odeon__item_outputs(e, s, sb, se, wb, we, last, io);
-    size_t piece = piece_size(e, io, n_io, nn);
-    s->n_pieces = 0;
     for (int q = 0; q < n_io && !st; q++) {
       const odeon__item_out *o = &io[q];
       size_t w = nn * o->esize;
@@ -411,11 +347,9 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
             e->sink[o->id].mem +
                 ((size_t)o->row0 * (size_t)e->runs + (size_t)first) * o->esize,
             (size_t)e->runs * o->esize, o->dev, w, w, (size_t)o->rows);
-      else if (!piece)
+      else
         st = e->ops->copy_d2h_async(s->stream, s->h_out + o->off, o->dev,
                                     (size_t)o->rows * w);
-      else
-        st = download_pieces(e, s, q, o, w, piece);
     }
     if (!st)
       st = e->ops->event_record(s->event, s->stream);

@@ -72,9 +72,6 @@ static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
     odeon__slot *s = &slots[i];
     if (s->event)
       ops->event_destroy(be, s->event);
-    for (int j = 0; j < ODEON__MAX_PIECES; j++)
-      if (s->piece_ev[j])
-        ops->event_destroy(be, s->piece_ev[j]);
     for (int b = 0; b < ODEON__SLOT_BUFFERS; b++) {
       void *ptr = buffer_get(s, b);
       if (ptr && b < B_HIN)

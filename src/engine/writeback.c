@@ -23,72 +23,40 @@ typedef struct wb_job {
   int n_out, by_runs;
 } wb_job;
 
-/* Row r of item output o, runs [lo, hi) of the chunk: staging [rows][n]
-   -> destination [row0 + r][runs] at first (a direct output is already
-   there), failed runs counted in the status row. */
-static int deliver_row(odeon__engine *e, const odeon__slot *s,
-                       const odeon__item_out *o, long long r, long long lo,
-                       long long hi) {
-  odeon__sink *sink = &e->sink[o->id];
-  int direct = e->direct[o->id];
-  uint64_t elem =
-      (uint64_t)(o->row0 + r) * (uint64_t)e->runs + (uint64_t)(s->first + lo);
-  const unsigned char *from =
-      direct ? sink->mem + elem * o->esize
-             : s->h_out + o->off +
-                   ((size_t)r * (size_t)s->n + (size_t)lo) * o->esize;
-  int st = direct ? ODEON_OK
-                  : odeon__sink_write(sink, elem, from, (size_t)(hi - lo));
-  if (!st && o->id == ODEON__OUT_STATUS) {
-    int64_t failed = 0;
-    for (long long i = 0; i < hi - lo; i++)
-      failed += ((const uint32_t *)(const void *)from)[i] != 0;
-    odeon__result_count_failed(e->result, failed);
-  }
-  return st;
-}
-
 static int deliver_part(void *ctx, int part, int parts) {
   const wb_job *j = ctx;
   odeon__engine *e = j->e;
-  long long n = j->s->n, row = 0;
+  long long first = j->s->first, n = j->s->n, row = 0;
   long long lo = j->by_runs ? n * part / parts : 0;
   long long hi = j->by_runs ? n * (part + 1) / parts : n;
   int st = ODEON_OK;
   for (int k = 0; k < j->n_out && !st; k++) {
     const odeon__item_out *o = &j->out[k];
-    if (e->direct[o->id] && o->id != ODEON__OUT_STATUS)
+    odeon__sink *sink = &e->sink[o->id];
+    int direct = e->direct[o->id];
+    if (direct && o->id != ODEON__OUT_STATUS)
       continue; /* nothing to copy, no failed runs to count */
     for (long long r = 0; r < o->rows && !st; r++) {
       if (!j->by_runs && row++ % parts != part)
         continue;
-      st = deliver_row(e, j->s, o, r, lo, hi);
+      /* staging [rows][n] -> destination [row0 + r][runs] at first */
+      uint64_t elem =
+          (uint64_t)(o->row0 + r) * (uint64_t)e->runs + (uint64_t)(first + lo);
+      const unsigned char *from =
+          direct ? sink->mem + elem * o->esize
+                 : j->s->h_out + o->off +
+                       ((size_t)r * (size_t)n + (size_t)lo) * o->esize;
+      if (!direct)
+        st = odeon__sink_write(sink, elem, from, (size_t)(hi - lo));
+      if (!st && o->id == ODEON__OUT_STATUS) {
+        int64_t failed = 0;
+        for (long long i = 0; i < hi - lo; i++)
+          failed += ((const uint32_t *)(const void *)from)[i] != 0;
+        odeon__result_count_failed(e->result, failed);
+      }
     }
   }
   /* the memory sinks' streamed stores are complete before the join */
-  odeon__stream_fence();
-  return st;
-}
-
-/* The same for an item downloaded in pieces: part p waits for pieces p,
-   p + parts, ... in turn and delivers each as soon as it has landed, while
-   later pieces still download (and its bytes may still be in the cache);
-   the direct status row, if any, is counted by part 0. */
-static int deliver_pieces_part(void *ctx, int part, int parts) {
-  const wb_job *j = ctx;
-  odeon__engine *e = j->e;
-  const odeon__slot *s = j->s;
-  int st = ODEON_OK;
-  for (int p = part; p < s->n_pieces && !st; p += parts) {
-    const odeon__piece *pc = &s->piece[p];
-    st = e->ops->event_wait(s->piece_ev[p], odeon__now() + e->timeout);
-    for (long long r = pc->r0; r < pc->r1 && !st; r++)
-      st = deliver_row(e, s, &j->out[pc->k], r, 0, s->n);
-  }
-  for (int k = 0; part == 0 && k < j->n_out && !st; k++)
-    if (e->direct[j->out[k].id] && j->out[k].id == ODEON__OUT_STATUS)
-      for (long long r = 0; r < j->out[k].rows && !st; r++)
-        st = deliver_row(e, s, &j->out[k], r, 0, s->n);
   odeon__stream_fence();
   return st;
 }
@@ -120,10 +88,6 @@ static int deliver(odeon__engine *e, const odeon__slot *s) {
   long long rows = 0;
   for (int k = 0; k < j.n_out; k++)
     rows += j.out[k].rows;
-  if (s->n_pieces)
-    return odeon__run_parts(deliver_pieces_part, &j,
-                            s->n_pieces < e->helpers + 1 ? s->n_pieces
-                                                         : e->helpers + 1);
   int parts =
       odeon__parts_for((size_t)item_bytes(e, s, 1), PART_BYTES, e->helpers + 1);
   j.by_runs = rows < 4LL * parts;
@@ -153,11 +117,7 @@ void *odeon__engine_writeback_main(void *arg) {
     e->q_len--;
     pthread_mutex_unlock(&e->mu);
 
-    /* An item in pieces is delivered as they land: its launch is timed by
-       the first; the slot's event (after the last piece) is waited for
-       once they are all written back. */
-    int st = e->ops->event_wait(s->n_pieces ? s->piece_ev[0] : s->event,
-                                odeon__now() + e->timeout);
+    int st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
     if (st) {
       odeon__engine_fail(
           e, st,
@@ -184,8 +144,6 @@ void *odeon__engine_writeback_main(void *arg) {
     long long bytes = item_bytes(e, s, 0);
     odeon__trace_begin("writeback", s->chunk);
     st = deliver(e, s);
-    if (!st && s->n_pieces)
-      st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
     odeon__trace_end("writeback", s->chunk);
     if (st) {
       odeon__engine_fail(

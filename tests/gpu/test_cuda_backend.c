@@ -130,19 +130,6 @@ static void test_copy_roundtrip(void **state) {
   for (int i = 0; i < N; i++)
     assert_true(fl[i] == x);
   assert_true(h_out[N - 1] == y); /* past the float words: untouched */
-  /* a mark (no host function; its wait polls) after a download, reused */
-  for (int round = 0; round < 3; round++) {
-    assert_ok(be->ops->memset_async(s, d, round, bytes));
-    assert_ok(be->ops->copy_d2h_async(s, h_out, d, bytes));
-    assert_ok(be->ops->event_mark(e, s));
-    assert_ok(be->ops->event_wait(e, odeon__now() + 30));
-    assert_int_equal(be->ops->event_query(e), 1);
-    for (size_t i = 0; i < bytes; i += 997)
-      assert_int_equal(((const unsigned char *)h_out)[i], round);
-  }
-  /* and an ordinary record after a mark waits as before */
-  assert_ok(be->ops->event_record(e, s));
-  assert_ok(be->ops->event_wait(e, odeon__now() + 30));
   be->ops->event_destroy(be, e);
   assert_ok(be->ops->stream_destroy(be, s));
   be->ops->dev_free(be, d);

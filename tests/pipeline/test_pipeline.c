@@ -553,68 +553,6 @@ static void bad_requests(void **state) {
   assert_null(res);
 }
 
-/* A launch's staged download in pieces of whole rows, each delivered as it
-   lands (tiny pieces here: many of them, over two helper parts): bit for
-   bit the plain loop's values, by chunks and time windows, in both
-   precisions, into memory and into a file. */
-static void download_pieces(void **state) {
-  fixture *f = *state;
-  static const long long chunks[] = {7, RUNS};
-  static const long long windows[] = {0, 5};
-  for (int p = 0; p < 2; p++)
-    for (int c = 0; c < 2; c++)
-      for (int w = 0; w < 2; w++) {
-        odeon__engine_request req;
-        pk_request(&req, &f->env[p], f->grid);
-        req.staged = 1;
-        req.writeback_threads = 1;
-        req.piece_bytes = 64;
-        req.chunk_runs = chunks[c];
-        req.window_samples = windows[w];
-        odeon_result_t *res = NULL;
-        assert_ok(odeon__engine_solve(&req, &res));
-        int diff = pk_compare(res, &f->ref[p], f->env[p].rb);
-        if (diff)
-          print_error("output %d differs: precision %d, chunk %lld, window "
-                      "%lld\n",
-                      diff, p ? 32 : 64, chunks[c], windows[w]);
-        assert_int_equal(diff, 0);
-        assert_int_equal(odeon_result_failed_runs(res), 0);
-        odeon_result_destroy(res);
-      }
-  char path[512];
-  snprintf(path, sizeof path, "%s/pieces-%ld.npy", ODEON_BINARY_DIR,
-           (long)getpid());
-  odeon_dest_t dest = {0};
-  dest.kind = ODEON_DEST_FILE;
-  dest.path = path;
-  odeon__engine_request req;
-  pk_request(&req, &f->env[0], f->grid);
-  req.staged = 1;
-  req.writeback_threads = 1;
-  req.piece_bytes = 64;
-  req.dest = &dest;
-  odeon_result_t *res = NULL;
-  assert_ok(odeon__engine_solve(&req, &res));
-  odeon_result_destroy(res);
-  FILE *fp = fopen(path, "rb");
-  assert_non_null(fp);
-  size_t bytes = (size_t)PK_SAMPLES * 2 * RUNS * 8;
-  unsigned char *data = malloc(bytes);
-  fseek(fp, 128, SEEK_SET);
-  assert_int_equal(fread(data, 1, bytes, fp), bytes);
-  fclose(fp);
-  assert_memory_equal(data, f->ref[0].state, bytes);
-  free(data);
-  static const char *const sides[] = {"", "-observables", "-summaries"};
-  for (int k = 0; k < 3; k++) {
-    char side[600];
-    snprintf(side, sizeof side, "%.*s%s.npy", (int)strlen(path) - 4, path,
-             sides[k]);
-    unlink(side);
-  }
-}
-
 /* Inputs with one value in every run (v0 in the fixture's grid) are set on
    the device instead of staged and uploaded: bit for bit what uploading
    them gives, in both precisions (a double whose two halves differ takes
@@ -665,7 +603,6 @@ int main(void) {
       cmocka_unit_test(one_probe_chunk),
       cmocka_unit_test(helpers_by_runs),
       cmocka_unit_test(uniform_inputs),
-      cmocka_unit_test(download_pieces),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

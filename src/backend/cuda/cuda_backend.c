@@ -172,7 +172,6 @@ static const odeon__backend_ops cuda_ops = {
     .event_create = odeon__cuda_event_create,
     .event_destroy = odeon__cuda_event_destroy,
     .event_record = odeon__cuda_event_record,
-    .event_mark = odeon__cuda_event_mark,
     .event_query = odeon__cuda_event_query,
     .event_wait = odeon__cuda_event_wait,
     .module_load = odeon__cuda_module_load,

@@ -37,9 +37,8 @@ struct odeon__event {
   pthread_cond_t cv;
   unsigned long long recorded; /* generation of the latest record */
   unsigned long long done;     /* highest generation whose host func ran */
-  int refs;   /* the owner + pending host funcs; the last one frees */
-  int error;  /* sticky status copied from the stream at record time */
-  int polled; /* the latest record is a mark: waits poll cuEventQuery */
+  int refs;  /* the owner + pending host funcs; the last one frees */
+  int error; /* sticky status copied from the stream at record time */
 };
 
 struct odeon__module {
@@ -77,7 +76,6 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
 int odeon__cuda_event_create(odeon__backend *be, odeon__event **out);
 void odeon__cuda_event_destroy(odeon__backend *be, odeon__event *e);
 int odeon__cuda_event_record(odeon__event *e, odeon__stream *s);
-int odeon__cuda_event_mark(odeon__event *e, odeon__stream *s);
 int odeon__cuda_event_query(odeon__event *e);
 int odeon__cuda_event_wait(odeon__event *e, double deadline);
 int odeon__cuda_module_load(odeon__backend *be, const odeon__module_source *src,

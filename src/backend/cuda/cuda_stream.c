@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend/cuda/cuda_internal.h"
 #include "backend/sync.h"
@@ -32,8 +31,6 @@
 #include "util/trace.h"
 
 #define ERROR_CHECK_S 0.05
-/* A mark's waiter polls this often (a few MB of download take longer). */
-#define MARK_POLL_NS 20000
 
 static odeon__CUdeviceptr dptr(const void *p) {
   return (odeon__CUdeviceptr)(uintptr_t)p;
@@ -440,7 +437,6 @@ int odeon__cuda_event_record(odeon__event *e, odeon__stream *s) {
   mk->e = e;
   mk->gen = ++e->recorded;
   e->error = 0;
-  e->polled = 0;
   e->refs++;
   pthread_mutex_unlock(&e->mu);
   r = api->cuLaunchHostFunc(s->handle, event_reached, mk);
@@ -454,57 +450,6 @@ int odeon__cuda_event_record(odeon__event *e, odeon__stream *s) {
     return stream_fail(s, st);
   }
   return ODEON_OK;
-}
-
-int odeon__cuda_event_mark(odeon__event *e, odeon__stream *s) {
-  int st = stream_ready(s);
-  pthread_mutex_lock(&e->mu);
-  e->recorded++; /* a wait must not report an older record's success */
-  e->polled = 1;
-  e->error = st;
-  pthread_mutex_unlock(&e->mu);
-  if (st)
-    return st;
-  const odeon__cuda_api *api = s->be->api;
-  odeon__CUresult r = api->cuEventRecord(e->handle, s->handle);
-  if (r != ODEON__CUDA_SUCCESS) {
-    st = stream_fail(s, odeon__cu_fail(api, r, "cuEventRecord(mark)"));
-    pthread_mutex_lock(&e->mu);
-    e->error = st;
-    pthread_mutex_unlock(&e->mu);
-  }
-  return st;
-}
-
-/* Wait for a mark by polling cuEventQuery, a short sleep apart, until the
-   deadline. */
-static int mark_wait(odeon__event *e, unsigned long long target,
-                     double deadline, const char *what) {
-  const odeon__cuda_api *api = e->be->api;
-  if (odeon__cuda_bind(e->be) != ODEON_OK)
-    return odeon__error_context(ODEON_E_BACKEND, "%s: ", what);
-  for (;;) {
-    odeon__CUresult r = api->cuEventQuery(e->handle);
-    if (r == ODEON__CUDA_SUCCESS) {
-      pthread_mutex_lock(&e->mu);
-      if (e->recorded == target && e->done < target)
-        e->done = target;
-      pthread_mutex_unlock(&e->mu);
-      return ODEON_OK;
-    }
-    if (r != ODEON__CUDA_ERROR_NOT_READY)
-      return odeon__error_context(
-          odeon__cu_fail(api, r,
-                         "cuEventQuery (work queued before the mark failed)"),
-          "%s: ", what);
-    if (odeon__now() >= deadline)
-      return odeon__error(ODEON_E_TIMEOUT,
-                          "%s: the device did not reach the mark before the "
-                          "deadline",
-                          what);
-    struct timespec ts = {0, MARK_POLL_NS};
-    nanosleep(&ts, NULL);
-  }
 }
 
 /* The stream's failure as seen through the event, or 0. */
@@ -523,7 +468,6 @@ int odeon__cuda_event_query(odeon__event *e) {
   pthread_mutex_lock(&e->mu);
   int err = e->error;
   int done = e->done >= e->recorded;
-  int polled = e->polled;
   pthread_mutex_unlock(&e->mu);
   if (err)
     return odeon__error(err, "cuda event: recorded on a failed stream (%s)",
@@ -531,10 +475,7 @@ int odeon__cuda_event_query(odeon__event *e) {
   if (done)
     return 1;
   int dev = event_device_error(e);
-  if (dev)
-    return dev;
-  /* a mark is reached when the driver says so (no host function tells) */
-  return polled && e->be->api->cuEventQuery(e->handle) == ODEON__CUDA_SUCCESS;
+  return dev ? dev : 0;
 }
 
 int odeon__cuda_event_wait_what(odeon__event *e, double deadline,
@@ -543,10 +484,6 @@ int odeon__cuda_event_wait_what(odeon__event *e, double deadline,
     return odeon__error(ODEON_E_BACKEND, "%s: injected event wait fault", what);
   pthread_mutex_lock(&e->mu);
   unsigned long long target = e->recorded;
-  if (e->polled && e->done < target && !e->error) {
-    pthread_mutex_unlock(&e->mu);
-    return mark_wait(e, target, deadline, what);
-  }
   int st = ODEON_OK;
   while (e->done < target && !e->error) {
     double now = odeon__now();

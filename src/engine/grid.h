@@ -26,7 +26,6 @@ int odeon__grid_uniform(const odeon_grid_t *grid, odeon_symbol_kind kind,
 
 /* Values of variable `index` of `kind` for runs [first, first + n), written
  * as doubles (real_bytes 8) or floats (4) to out[0..n). */
-
 int odeon__grid_fill(const odeon_grid_t *grid, odeon_symbol_kind kind,
                      int64_t index, int64_t first, int64_t n, int real_bytes,
                      void *out);

@@ -225,7 +225,6 @@ static int upload_inputs(odeon__engine *e, odeon__slot *s, long long n) {
          halves agree, as for 0.0) */
       unsigned int w[2];
       memcpy(w, &e->uniform_values[i], 8);
-      j = i + 1;
       if (w[0] == w[1])
         st = e->ops->fill32_async(s->stream, dst, 0, w[0], 2 * nn, 1);
       else

@@ -3,8 +3,9 @@
 # from each source tree named in $AB_DIRS (default "ab-a"; folders under
 # the repository root, made before the call with `git archive COMMIT | tar
 # -x -C DIR`, as the device's copy of the tree has no history) and from the
-# working tree, run in turn ($REPS rounds, benchmarks $ONLY), each beside
-# its floors. Logs in $OUT.
+# working tree, run in turn ($REPS rounds, benchmarks $ONLY, each under
+# every environment setting in $ENVS, '|'-separated), each beside its
+# floors; $GREP picks the lines shown. Logs in $OUT.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/gpu-build.sh" gpu-ab-out
 gpu_build gpu_lorenz
@@ -21,11 +22,15 @@ done
 for i in $(seq "${REPS:-2}"); do
   for vb in "${bins[@]}"; do
     v=${vb%%:*} bin=${vb#*:}
+    IFS='|' read -r -a envs <<<"${ENVS:-}"
+    [ ${#envs[@]} -eq 0 ] && envs=("")
     for only in ${ONLY:-rk4 tsit5}; do
-      echo "== $v $only"
-      ODEON_CACHE_DIR=/tmp/odeon-ab-$v timeout 120 "$bin" \
-        --peers "$ROOT/bench/peers" --only "$only" 2>&1 |
-        grep -E "N=2\^2[23] (kernel|whole)"
+      for en in "${envs[@]}"; do
+        echo "== $v $only [$en]"
+        env $en ODEON_CACHE_DIR=/tmp/odeon-ab-$v timeout 120 "$bin" \
+          --peers "$ROOT/bench/peers" --only "$only" 2>&1 |
+          grep -E "${GREP:-N=2\^2[23] (kernel|whole)}"
+      done
     done
   done
 done

@@ -351,9 +351,75 @@ static void test_missing_nvrtc_message(void **state) {
   assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* $ODEON_NVRTC_OPTIONS, read once per process, so each case is this
+ * program re-executed with it set: mode "apply" (the options reach NVRTC
+ * and the cache key's options string), "bad" (NVRTC's own rejection,
+ * named), "many" (more than 16: refused, not cut short), "long" (more
+ * characters than fit: refused). */
+static const char options_probe[] =
+    "#ifndef ODEON_TEST_EXTRA\n#error the extra options did not arrive\n"
+    "#endif\nextern \"C\" __global__ void k(float *x) { x[0] = 1.0f; }\n";
+
+static int nvrtc_options_child(const char *mode) {
+  int st = odeon__nvrtc_compile_check(options_probe, "sm_90", NULL);
+  const char *msg = odeon_last_error(), *opts = odeon__nvrtc_options_string();
+  int ok = 0;
+  if (!strcmp(mode, "apply"))
+    ok = st == ODEON_OK && strstr(opts, "-std=c++17 --fmad=true") == opts &&
+         strstr(opts, " -maxrregcount=32 -DODEON_TEST_EXTRA=1");
+  else if (!strcmp(mode, "bad"))
+    ok = st == ODEON_E_COMPILE && strstr(msg, "--no-such-option");
+  else if (!strcmp(mode, "many"))
+    ok = st == ODEON_E_INVAL && strstr(msg, "ODEON_NVRTC_OPTIONS") &&
+         strstr(msg, "more than 16 options");
+  else if (!strcmp(mode, "long"))
+    ok = st == ODEON_E_INVAL && strstr(msg, "ODEON_NVRTC_OPTIONS") &&
+         strstr(msg, "characters");
+  if (!ok)
+    fprintf(stderr, "%s: got %s: %s (options \"%s\")\n", mode,
+            odeon_status_name(st), msg, opts);
+  return ok ? 0 : 1;
+}
+
+static void test_extra_options(void **state) {
+  (void)state;
+  if (!have_nvrtc())
+    skip();
+  char self[1024];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  assert_true(len > 0);
+  self[len] = '\0';
+  char many[400] = "", lng[700];
+  for (int i = 0; i < 17; i++)
+    snprintf(many + strlen(many), sizeof many - strlen(many), "-DX%d=1 ", i);
+  memset(lng, 'D', sizeof lng - 1);
+  lng[0] = '-';
+  lng[sizeof lng - 1] = '\0';
+  const char *modes[][2] = {{"apply", "-maxrregcount=32 -DODEON_TEST_EXTRA=1"},
+                            {"bad", "-DODEON_TEST_EXTRA=1 --no-such-option"},
+                            {"many", many},
+                            {"long", lng}};
+  for (int m = 0; m < 4; m++) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      alarm(60);
+      setenv("ODEON_NVRTC_OPTIONS", modes[m][1], 1);
+      execl(self, self, "--nvrtc-options-child", modes[m][0], (char *)NULL);
+      _exit(99);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--missing-nvrtc-child") == 0)
     return missing_nvrtc_child();
+  if (argc > 2 && strcmp(argv[1], "--nvrtc-options-child") == 0)
+    return nvrtc_options_child(argv[2]);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lorenz_compiles_without_spills),
       cmocka_unit_test(test_compile_error_has_log),
@@ -364,6 +430,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cache_concurrent_processes),
       cmocka_unit_test(test_cache_lock_deadline),
       cmocka_unit_test(test_missing_nvrtc_message),
+      cmocka_unit_test(test_extra_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

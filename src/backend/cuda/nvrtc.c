@@ -35,7 +35,8 @@ static struct {
   char extra_buf[512];
   const char *extra[NV_MAX_EXTRA];
   int n_extra;
-  char options[768]; /* every option as one string: part of the cache key */
+  char extra_error[160]; /* why $ODEON_NVRTC_OPTIONS is refused, or "" */
+  char options[768];     /* every option as one string: part of the cache key */
 } nv;
 static int nv_status;
 static char nv_reason[2048];
@@ -100,18 +101,38 @@ static int try_open(const char *path) {
 /* Extra compile options for experiments (a register cap, another
    optimisation level): $ODEON_NVRTC_OPTIONS, blank-separated. They join the
    cache key, so a cached kernel never stands in for a differently compiled
-   one; NVRTC itself rejects a bad option with its log in the message. */
+   one; NVRTC itself rejects a bad option with its log in the message, and
+   more options or characters than fit are refused at every compile, never
+   cut short. */
 static void nv_read_extra(void) {
   const char *env = getenv("ODEON_NVRTC_OPTIONS");
   nv.n_extra = 0;
-  if (env)
+  nv.extra_error[0] = '\0';
+  if (env && strlen(env) >= sizeof nv.extra_buf)
+    snprintf(nv.extra_error, sizeof nv.extra_error,
+             "$ODEON_NVRTC_OPTIONS: %zu characters, more than the %zu "
+             "allowed",
+             strlen(env), sizeof nv.extra_buf - 1);
+  else if (env)
     snprintf(nv.extra_buf, sizeof nv.extra_buf, "%s", env);
   char *save = NULL;
-  for (char *tok = env ? strtok_r(nv.extra_buf, " \t", &save) : NULL;
-       tok && nv.n_extra < NV_MAX_EXTRA; tok = strtok_r(NULL, " \t", &save))
+  for (char *tok = env && !nv.extra_error[0]
+                       ? strtok_r(nv.extra_buf, " \t", &save)
+                       : NULL;
+       tok; tok = strtok_r(NULL, " \t", &save)) {
+    if (nv.n_extra == NV_MAX_EXTRA) {
+      snprintf(nv.extra_error, sizeof nv.extra_error,
+               "$ODEON_NVRTC_OPTIONS: more than %d options", NV_MAX_EXTRA);
+      nv.n_extra = 0;
+      break;
+    }
     nv.extra[nv.n_extra++] = tok;
-  size_t len = (size_t)snprintf(nv.options, sizeof nv.options, "%s",
-                                "-std=c++17 --fmad=true -DODEON_NVRTC=1");
+  }
+  /* the options compile_locked passes, but the architecture's */
+  size_t len = 0;
+  for (int i = 0; i < NV_N_OPTIONS; i++)
+    len += (size_t)snprintf(nv.options + len, sizeof nv.options - len, "%s%s",
+                            i ? " " : "", nv_options[i]);
   if (nv.version >= NV_MINIMAL_SINCE)
     len += (size_t)snprintf(nv.options + len, sizeof nv.options - len,
                             " --minimal");
@@ -302,6 +323,8 @@ int odeon__nvrtc_compile(const char *source, const char *name, const char *arch,
   int st = odeon__nvrtc_available();
   if (st)
     return st;
+  if (nv.extra_error[0])
+    return odeon__error(ODEON_E_INVAL, "nvrtc compile: %s", nv.extra_error);
   pthread_mutex_lock(&nv_lock);
   st = compile_locked(source, name ? name : "odeon_kernel.cu", arch, verbose,
                       cubin, cubin_size, log);

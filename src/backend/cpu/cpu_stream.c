@@ -117,7 +117,7 @@ static int op_execute(odeon__stream *s, stream_op *op) {
     for (size_t r = 0; r < op->rows; r++) {
       unsigned int *p =
           (unsigned int *)(void *)((unsigned char *)op->dst + r * op->dpitch);
-      for (size_t w = 0; w < op->bytes; w++)
+      for (size_t w = 0; w < op->bytes / 4; w++)
         p[w] = (unsigned int)op->value;
     }
     return ODEON_OK;
@@ -304,7 +304,7 @@ int odeon__cpu_fill32(odeon__stream *s, void *dst, size_t pitch,
   op->dst = dst;
   op->dpitch = pitch;
   op->value = (int)value;
-  op->bytes = width; /* in words here */
+  op->bytes = width * 4; /* a row's width, as for copies */
   op->rows = rows;
   return enqueue(s, op);
 }

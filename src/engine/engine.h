@@ -74,6 +74,17 @@ typedef struct odeon__engine_request {
                          (tests of that path) */
   int upload_uniform; /* 1: upload inputs that are the same in every run as
                          rows like the others (tests of that path) */
+  /* Drained outputs (the saved states, observables and summaries that go
+     through staging) are pulled from the device piece by piece by drain
+     lanes, each downloading on its own stream into two small pinned
+     buffers and copying pieces out as they land, instead of downloaded
+     whole into the slot's staging and copied after. 0 = automatic (a GPU
+     whose staged results outgrow the staging cap; $ODEON_DRAIN may say
+     otherwise), 1 = always (tests of that path), -1 = never. */
+  int drain;
+  int drain_lanes;      /* 0 = the helpers + 1, at most 16 */
+  size_t drain_piece;   /* bytes per piece; 0 = 4 MiB (less when the staging
+                           cap is small) */
   long long probe_runs; /* runs per chunk until a launch has been timed;
                            0 = 16384. Later chunks are sized so one launch
                            takes about timeout / 8. */

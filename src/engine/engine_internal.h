@@ -33,6 +33,17 @@ typedef struct odeon__slot {
 } odeon__slot;
 
 #define ODEON__UNIFORM_MAX 64
+/* drain lanes: at most one per part of util/parallel.h */
+#define ODEON__MAX_LANES 16
+
+/* A drain lane (drain.c): its own stream, two events and two pinned
+   buffers of one piece each, so that it downloads its next piece while it
+   copies the last one out. */
+typedef struct odeon__lane {
+  odeon__stream *stream;
+  odeon__event *event[2];
+  unsigned char *buf[2];
+} odeon__lane;
 
 typedef struct odeon__engine {
   const odeon__engine_request *req;
@@ -61,6 +72,13 @@ typedef struct odeon__engine {
   /* input columns (states, then parameters; the first
      ODEON__UNIFORM_MAX) with one value in every run: set on the device,
      not staged; in_rows of the ns + np columns are staged */
+  /* outputs drained piece by piece from the device by the drain lanes
+     (drain.c) instead of downloaded whole into the slot's staging */
+  int drain[ODEON__OUT_COUNT];
+  int draining; /* any output is drained */
+  odeon__lane lanes[ODEON__MAX_LANES];
+  int n_lanes;
+  size_t piece; /* bytes a lane downloads at once */
   unsigned long long uniform;
   double uniform_values[ODEON__UNIFORM_MAX];
   long long in_rows;
@@ -117,6 +135,20 @@ void odeon__engine_store_cache(odeon__engine *e,
 /* Device bytes a cache holds on this backend (free for this solve). */
 size_t odeon__engine_cached_device_bytes(const odeon__engine *e);
 
+/* slots.c: the drain lanes (e->n_lanes of e->piece bytes), taken from the
+   cache when it holds such lanes, else allocated; cached lanes this solve
+   does not use are released. */
+int odeon__engine_setup_lanes(odeon__engine *e);
+/* Destroy the lanes' streams, then their events and buffers. */
+void odeon__engine_free_lanes(odeon__engine *e);
+
+/* drain.c: which outputs are drained and with how many lanes of what
+   piece size (the request, $ODEON_DRAIN, the backend and the outputs'
+   size decide); ODEON_E_INVAL for a bad $ODEON_DRAIN. */
+int odeon__engine_choose_drain(odeon__engine *e);
+/* Pinned bytes the lanes take from the staging cap. */
+size_t odeon__engine_lane_bytes(const odeon__engine *e);
+
 /* outputs.c: declare the result's outputs and open their sinks. */
 int odeon__engine_setup_outputs(odeon__engine *e);
 
@@ -135,6 +167,12 @@ typedef struct odeon__item_out {
 int odeon__item_outputs(const odeon__engine *e, const odeon__slot *s,
                         long long sb, long long se, long long wb, long long we,
                         int last, odeon__item_out out[ODEON__ITEM_MAX]);
+
+/* drain.c: drain the item's drained outputs (of out[0..n_out)) from slot
+   s's device buffers to their destinations, the lanes in parallel. Called
+   by the writeback thread once the slot's launch is complete. */
+int odeon__engine_drain(odeon__engine *e, const odeon__slot *s,
+                        const odeon__item_out *out, int n_out);
 
 /* touch.c: fault in the pages of the result's own memory that the
    launch's staged outputs io[0..n_io) will fill for runs first..first+n-1,

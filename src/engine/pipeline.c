@@ -321,6 +321,11 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
        8 bytes of writes per row and run that the result would not show). */
     a.counters = e->want_cnt ? s->d_cnt : NULL;
     a.carry = launches > 1 ? s->d_carry : NULL;
+    /* Drained outputs are read from the device buffers after the launch
+       completes: the next window may only overwrite them once the
+       previous one is drained. */
+    if (j > 0 && e->draining && (st = wait_slot(e, s, index)))
+      return st;
     double launched = odeon__now();
     st = e->ops->launch_async(s->stream, req->module, &a);
     if (st)
@@ -334,12 +339,15 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
     if (j > 0 && (st = wait_slot(e, s, index)))
       return st;
     /* Each output straight into its destination where the device can
-       write there (e->direct), else into the slot's staging. */
+       write there (e->direct), else into the slot's staging; drained ones
+       are left on the device for the drain lanes (drain.c). */
     odeon__item_out io[ODEON__ITEM_MAX];
     int n_io = odeon__item_outputs(e, s, sb, se, wb, we, last, io);
     for (int q = 0; q < n_io && !st; q++) {
       const odeon__item_out *o = &io[q];
       size_t w = nn * o->esize;
+      if (e->drain[o->id])
+        continue;
       if (e->direct[o->id])
         st = e->ops->copy_d2h_2d_async(
             s->stream,
@@ -550,7 +558,10 @@ static int make_plan(odeon__engine *e) {
                      (e->want_obs ? (size_t)e->nobs : 0)) *
                     rb;
   p->window_bytes = e->want_sum ? (size_t)e->nsum * rb : 0;
-  const int *d = e->direct;
+  /* drained outputs are staged only in the lanes' pieces */
+  int d[ODEON__OUT_COUNT];
+  for (int id = 0; id < ODEON__OUT_COUNT; id++)
+    d[id] = e->direct[id] || e->drain[id];
   p->staged_final_bytes =
       (d[ODEON__OUT_STATUS] ? 0 : 4) +
       (e->want_cnt && !d[ODEON__OUT_COUNTERS] ? (size_t)e->ncnt * 8 : 0);
@@ -562,6 +573,7 @@ static int make_plan(odeon__engine *e) {
       e->want_sum && !d[ODEON__OUT_SUMMARIES] ? (size_t)e->nsum * rb : 0;
   p->device_bytes = budget - e->drivers_bytes;
   p->pinned_bytes = req->pinned_cap ? req->pinned_cap : (size_t)256 << 20;
+  p->pinned_bytes -= odeon__engine_lane_bytes(e); /* at most half of it */
   p->slots = e->n_slots;
   p->force_chunk = req->chunk_runs;
   p->force_window = req->window_samples;
@@ -607,6 +619,14 @@ int odeon__engine_solve(const odeon__engine_request *req,
   if (!st) {
     choose_direct(e);
     choose_uniform(e);
+    st = odeon__engine_choose_drain(e);
+  }
+  if (!st && odeon__engine_setup_lanes(e)) {
+    /* no pinned memory for the lanes: the outputs go through the slots'
+       staging like any other (slower into pageable memory, not wrong) */
+    memset(e->drain, 0, sizeof e->drain);
+    e->draining = 0;
+    e->n_lanes = 0;
   }
   if (!st)
     st = make_plan(e);
@@ -667,10 +687,12 @@ int odeon__engine_solve(const odeon__engine_request *req,
   }
   if (e->writeback_started)
     pthread_join(e->writeback, NULL);
-  if (!e->status && req->cache)
+  if (!e->status && req->cache) {
     odeon__engine_store_cache(e, sizes);
-  else
+  } else {
+    odeon__engine_free_lanes(e);
     odeon__engine_free_slots(e);
+  }
   if (e->d_drivers)
     e->ops->dev_free(e->be, e->d_drivers);
   err = e->status; /* the writeback thread has ended: no lock needed */

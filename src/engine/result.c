@@ -10,6 +10,10 @@
 static const char *const out_names[ODEON__OUT_COUNT] = {
     "state", "observables", "time", "status", "counters", "summaries"};
 
+const char *odeon__out_name(odeon__out_id id) {
+  return (unsigned)id < ODEON__OUT_COUNT ? out_names[id] : "?";
+}
+
 static size_t dtype_size(odeon_dtype t) {
   return t == ODEON_DTYPE_F32 || t == ODEON_DTYPE_U32 ? 4 : 8;
 }

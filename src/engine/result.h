@@ -53,6 +53,9 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
                       const char *const *labels, int64_t n_labels, void *user,
                       const char *file);
 
+/* The output's name ("state", "observables", ...). */
+const char *odeon__out_name(odeon__out_id id);
+
 /* Bytes of output `id` (product of the shape times the element size). */
 uint64_t odeon__result_bytes(const odeon_result_t *r, odeon__out_id id);
 

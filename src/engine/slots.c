@@ -1,7 +1,8 @@
-/* slots.c - the engine's slots: each a stream, an event, device buffers
- * and staging memory, sized from the plan, allocated (shrinking the chunk
- * when memory is short) or taken from the solver's cache, and released
- * streams first. */
+/* slots.c - the engine's slots (each a stream, an event, device buffers
+ * and staging memory, sized from the plan, allocated shrinking the chunk
+ * when memory is short) and drain lanes (a stream, two events, two pinned
+ * buffers): allocated or taken from the solver's cache, released streams
+ * first. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,9 @@ struct odeon__engine_cache {
   int n_slots;
   size_t sizes[ODEON__SLOT_BUFFERS];
   odeon__slot slots[ODEON__MAX_SLOTS];
+  int n_lanes;
+  size_t piece;
+  odeon__lane lanes[ODEON__MAX_LANES];
 };
 
 static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
@@ -83,15 +87,67 @@ static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
   }
 }
 
+static void release_lanes(odeon__backend *be, odeon__lane *lanes, int n) {
+  const odeon__backend_ops *ops = be->ops;
+  for (int i = 0; i < n; i++) {
+    if (lanes[i].stream)
+      ops->stream_destroy(be, lanes[i].stream);
+    lanes[i].stream = NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    for (int b = 0; b < 2; b++) {
+      if (lanes[i].event[b])
+        ops->event_destroy(be, lanes[i].event[b]);
+      if (lanes[i].buf[b])
+        ops->host_free(be, lanes[i].buf[b]);
+    }
+    memset(&lanes[i], 0, sizeof lanes[i]);
+  }
+}
+
 void odeon__engine_cache_destroy(odeon__engine_cache *c) {
   if (!c)
     return;
+  release_lanes(c->be, c->lanes, c->n_lanes);
   release_slots(c->be, c->slots, c->n_slots);
   free(c);
 }
 
 void odeon__engine_free_slots(odeon__engine *e) {
   release_slots(e->be, e->slots, e->n_slots);
+}
+
+void odeon__engine_free_lanes(odeon__engine *e) {
+  release_lanes(e->be, e->lanes, e->n_lanes);
+}
+
+int odeon__engine_setup_lanes(odeon__engine *e) {
+  odeon__engine_cache *c = e->req->cache ? *e->req->cache : NULL;
+  if (c && c->n_lanes) {
+    if (c->be == e->be && c->n_lanes == e->n_lanes && c->piece == e->piece) {
+      memcpy(e->lanes, c->lanes, sizeof(odeon__lane) * (size_t)c->n_lanes);
+      memset(c->lanes, 0, sizeof c->lanes);
+      c->n_lanes = 0;
+      return ODEON_OK;
+    }
+    release_lanes(c->be, c->lanes, c->n_lanes);
+    c->n_lanes = 0;
+  }
+  const odeon__backend_ops *ops = e->ops;
+  int st = ODEON_OK;
+  for (int i = 0; i < e->n_lanes && !st; i++) {
+    odeon__lane *l = &e->lanes[i];
+    for (int b = 0; b < 2 && !st; b++) {
+      st = ops->host_alloc(e->be, e->piece, (void **)&l->buf[b]);
+      if (!st)
+        st = ops->event_create(e->be, &l->event[b]);
+    }
+    if (!st)
+      st = ops->stream_create(e->be, &l->stream);
+  }
+  if (st)
+    odeon__engine_free_lanes(e);
+  return st;
 }
 
 /* Bytes of each slot buffer for the current plan; also sets the staging
@@ -109,16 +165,16 @@ static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
      carry only when a later window resumes from it (run_chunk). */
   sz[B_CNT] = e->want_cnt ? (size_t)e->ncnt * c * 8 : 0;
   sz[B_CARRY] = e->plan.launches_per_chunk > 1 ? (size_t)e->ncarry * c * 8 : 0;
-  /* staging holds only the outputs that are not downloaded straight into
-     their destination (e->direct) */
-  const int *d = e->direct;
+  /* staging holds only the outputs that are neither downloaded straight
+     into their destination (e->direct) nor drained (e->drain) */
+  const int *d = e->direct, *dr = e->drain;
   size_t off = 0;
   e->off_state = off;
-  off += d[ODEON__OUT_STATE] ? 0 : sz[B_STATE];
+  off += d[ODEON__OUT_STATE] || dr[ODEON__OUT_STATE] ? 0 : sz[B_STATE];
   e->off_obs = off;
-  off += d[ODEON__OUT_OBS] ? 0 : sz[B_OBS];
+  off += d[ODEON__OUT_OBS] || dr[ODEON__OUT_OBS] ? 0 : sz[B_OBS];
   e->off_sum = off;
-  off += d[ODEON__OUT_SUMMARIES] ? 0 : sz[B_SUM];
+  off += d[ODEON__OUT_SUMMARIES] || dr[ODEON__OUT_SUMMARIES] ? 0 : sz[B_SUM];
   e->off_status = off;
   off += d[ODEON__OUT_STATUS] ? 0 : sz[B_STATUS];
   e->off_cnt = off;
@@ -165,6 +221,8 @@ static int reuse_cache(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
     memcpy(sz, c->sizes, sizeof c->sizes);
   } else
     release_slots(c->be, c->slots, c->n_slots);
+  /* lanes setup_lanes did not take (it runs first) */
+  release_lanes(c->be, c->lanes, c->n_lanes);
   free(c);
   *e->req->cache = NULL;
   return fits;
@@ -175,11 +233,17 @@ void odeon__engine_store_cache(odeon__engine *e,
                                const size_t sz[ODEON__SLOT_BUFFERS]) {
   odeon__engine_cache *c = calloc(1, sizeof *c);
   if (!c) {
-    odeon__engine_free_slots(e); /* no room to keep them: not an error */
+    /* no room to keep them: not an error */
+    odeon__engine_free_lanes(e);
+    odeon__engine_free_slots(e);
     return;
   }
   c->be = e->be;
   c->n_slots = e->n_slots;
+  c->n_lanes = e->n_lanes;
+  c->piece = e->piece;
+  memcpy(c->lanes, e->lanes, sizeof(odeon__lane) * (size_t)e->n_lanes);
+  memset(e->lanes, 0, sizeof e->lanes);
   memcpy(c->sizes, sz, sizeof c->sizes);
   memcpy(c->slots, e->slots, sizeof(odeon__slot) * (size_t)e->n_slots);
   memset(e->slots, 0, sizeof e->slots);

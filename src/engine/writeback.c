@@ -1,6 +1,7 @@
 /* writeback.c - the engine's writeback thread: waits (with a deadline) for
  * each posted slot's event, moves its staging data to the destinations,
- * split over helper threads when large, reports progress, frees the slot. */
+ * split over helper threads when large, drains its drained outputs
+ * (drain.c), reports progress, frees the slot. */
 #include <stdio.h>
 
 #include "backend/sync.h"
@@ -34,8 +35,8 @@ static int deliver_part(void *ctx, int part, int parts) {
     const odeon__item_out *o = &j->out[k];
     odeon__sink *sink = &e->sink[o->id];
     int direct = e->direct[o->id];
-    if (direct && o->id != ODEON__OUT_STATUS)
-      continue; /* nothing to copy, no failed runs to count */
+    if ((direct && o->id != ODEON__OUT_STATUS) || e->drain[o->id])
+      continue; /* nothing to copy here, no failed runs to count */
     for (long long r = 0; r < o->rows && !st; r++) {
       if (!j->by_runs && row++ % parts != part)
         continue;
@@ -62,14 +63,14 @@ static int deliver_part(void *ctx, int part, int parts) {
 }
 
 /* Bytes a slot's item delivers: all of them, or only those that go
-   through staging (staged_only). */
+   through the slot's staging (staged_only). */
 static long long item_bytes(const odeon__engine *e, const odeon__slot *s,
                             int staged_only) {
   odeon__item_out out[ODEON__ITEM_MAX];
   int k = odeon__item_outputs(e, s, s->sb, s->se, s->wb, s->we, s->last, out);
   long long b = 0;
   for (int i = 0; i < k; i++)
-    if (!staged_only || !e->direct[out[i].id])
+    if (!staged_only || !(e->direct[out[i].id] || e->drain[out[i].id]))
       b += out[i].rows * s->n * (long long)out[i].esize;
   return b;
 }
@@ -91,7 +92,10 @@ static int deliver(odeon__engine *e, const odeon__slot *s) {
   int parts =
       odeon__parts_for((size_t)item_bytes(e, s, 1), PART_BYTES, e->helpers + 1);
   j.by_runs = rows < 4LL * parts;
-  return odeon__run_parts(deliver_part, &j, parts);
+  int st = odeon__run_parts(deliver_part, &j, parts);
+  if (!st && e->draining)
+    st = odeon__engine_drain(e, s, j.out, j.n_out);
+  return st;
 }
 
 void *odeon__engine_writeback_main(void *arg) {

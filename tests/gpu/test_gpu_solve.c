@@ -456,6 +456,63 @@ static void test_user_destinations(void **state) {
   odeon_result_destroy(ref);
 }
 
+/* Outputs drained piece by piece by the drain lanes ($ODEON_DRAIN, see
+   src/engine/drain.c) give the staged path's every bit: into memory the
+   result owns and into the caller's pageable buffer, with observables,
+   pieces of 1 KiB (many a row) and of 64 KiB, several chunks, and time
+   windows (a small device budget: a window's launch waits for the drain
+   of the one before). */
+static void test_drained(void **state) {
+  (void)state;
+  NEED_BACKEND();
+  static const char *const how[] = {"on:4:1", "on:16:64", "on:3:1"};
+  static const double dev[] = {0, 0, 262144.0};
+  solve_spec s;
+  lorenz_spec(&s, 3001);
+  s.model = lorenz_obs;
+  s.o.outputs |= ODEON_OUT_OBSERVABLES;
+  s.o.chunk_runs = 1000;
+  setenv("ODEON_DRAIN", "off", 1);
+  odeon_result_t *ref = NULL;
+  assert_ok(run_solve(&s, tested, &ref));
+  odeon_array_view v;
+  assert_ok(odeon_result_output(ref, "state", &v));
+  size_t bytes = (size_t)(v.shape[0] * v.shape[1] * v.shape[2]) * 4;
+  unsigned char *buf = malloc(bytes + 64);
+  assert_non_null(buf);
+  static const char *const names[] = {"state", "observables", "status",
+                                      "counters"};
+  for (size_t i = 0; i < sizeof how / sizeof how[0]; i++) {
+    setenv("ODEON_DRAIN", how[i], 1);
+    solve_spec t = s;
+    t.o.device_memory = dev[i];
+    for (int user = 0; user < 2; user++) {
+      memset(buf, 0xa5, bytes + 64);
+      t.user_state = user ? buf : NULL;
+      t.user_bytes = user ? bytes : 0;
+      odeon_result_t *r = NULL;
+      int st = run_solve(&t, tested, &r);
+      if (st)
+        print_error("ODEON_DRAIN=%s: %s\n", how[i], odeon_last_error());
+      assert_int_equal(st, ODEON_OK);
+      for (int k = user; k < 4; k++) {
+        if (!same_bits(r, ref, names[k]))
+          print_error("ODEON_DRAIN=%s, %s destination: %s differs\n", how[i],
+                      user ? "caller's" : "result's", names[k]);
+        assert_true(same_bits(r, ref, names[k]));
+      }
+      if (user) {
+        assert_memory_equal(buf, v.data, bytes);
+        assert_int_equal(buf[bytes], 0xa5); /* nothing written past it */
+      }
+      odeon_result_destroy(r);
+    }
+  }
+  unsetenv("ODEON_DRAIN");
+  free(buf);
+  odeon_result_destroy(ref);
+}
+
 /* ------------------------------------------ several threads at once */
 
 typedef struct thread_job {
@@ -594,6 +651,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cpu_vs_backend),
       cmocka_unit_test(test_chunking_bitwise),
       cmocka_unit_test(test_user_destinations),
+      cmocka_unit_test(test_drained),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_faults),
       cmocka_unit_test(test_cancel),

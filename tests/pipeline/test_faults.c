@@ -65,6 +65,10 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* Solves drain their outputs through drain lanes (drain.c) when set, and
+   failures whose message names a lane are counted. */
+static int g_drain, g_lane_failures;
+
 /* One solve with a file destination, 6 chunks x 2 time windows, 3 slots. */
 static int solve(fixture *f, odeon_result_t **res, double *seconds,
                  odeon_progress_fn progress, void *user) {
@@ -79,6 +83,11 @@ static int solve(fixture *f, odeon_result_t **res, double *seconds,
   req.slots = 3;
   req.progress = progress;
   req.progress_user = user;
+  if (g_drain) {
+    req.drain = 1;
+    req.drain_lanes = 3;
+    req.drain_piece = 64; /* pieces of 8 values: 3 to 11 per output */
+  }
   remove_outputs(f);
   double t = odeon__now();
   int st = odeon__engine_solve(&req, res);
@@ -136,6 +145,7 @@ static void stage_faults(void **state, odeon__fault_site site, int want,
     check_failed(f, st, want, res, sec, what);
     assert_error_contains(fragment);
     assert_error_contains("chunk");
+    g_lane_failures += strstr(odeon_last_error(), "drain lane") != NULL;
     failures++;
   }
   assert_true(failures > hits / 2); /* the site was really exercised */
@@ -178,6 +188,29 @@ static void alloc_faults(void **state) {
   odeon__fault_reset();
   check_failed(f, st, ODEON_E_NOMEM, res, sec, "persistent alloc faults");
   assert_error_contains("allocating");
+}
+
+/* The same faults with the outputs drained: a failed download, wait or
+   write in a lane fails the solve with the lane, the output and the bytes
+   named, the other lanes stop, nothing waits past its deadline; a lane
+   whose pinned buffers cannot be allocated leaves the outputs to the
+   slots' staging (alloc_faults: every solve still succeeds). */
+static void drain_faults(void **state) {
+  g_drain = 1;
+  g_lane_failures = 0;
+  stage_faults(state, ODEON__FAULT_COPY, ODEON_E_BACKEND, "copy", 60);
+  int copies = g_lane_failures;
+  stage_faults(state, ODEON__FAULT_EVENT_WAIT, ODEON_E_BACKEND, "event wait",
+               40);
+  int waits = g_lane_failures - copies;
+  stage_faults(state, ODEON__FAULT_SINK_WRITE, ODEON_E_IO, "sink write", 80);
+  int writes = g_lane_failures - copies - waits;
+  alloc_faults(state);
+  g_drain = 0;
+  if (!copies || !waits || !writes)
+    print_error("failures in a lane: %d copies, %d waits, %d writes\n", copies,
+                waits, writes);
+  assert_true(copies > 0 && waits > 0 && writes > 0);
 }
 
 typedef struct cancel_at {
@@ -283,6 +316,7 @@ int main(void) {
       cmocka_unit_test(event_wait_faults),
       cmocka_unit_test(sink_write_faults),
       cmocka_unit_test(alloc_faults),
+      cmocka_unit_test(drain_faults),
       cmocka_unit_test(random_cancel),
       cmocka_unit_test(deadline),
       cmocka_unit_test(chunks_sized_by_time),

@@ -587,6 +587,118 @@ static void uniform_inputs(void **state) {
   odeon_grid_destroy(g);
 }
 
+/* Drained outputs (the saved states, observables and summaries pulled from
+   the device piece by piece by the drain lanes) give every bit of the
+   plain loop: both precisions; pieces shorter than a row, spanning rows
+   and ending with an output; one lane to more lanes than pieces; chunks
+   and time windows (a window's launch waits for the previous window's
+   drain); memory and .npy files. */
+static void drained_outputs(void **state) {
+  fixture *f = *state;
+  static const struct {
+    long long chunk, window;
+    int lanes;
+    size_t piece;
+  } cfg[] = {{5, 0, 1, 64},   {7, 4, 3, 64},       {24, 0, 2, 192},
+             {3, 21, 16, 64}, {24, 1, 4, 1 << 20}, {11, 5, 5, 128}};
+  for (int p = 0; p < 2; p++)
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
+      odeon__engine_request req;
+      pk_request(&req, &f->env[p], f->grid);
+      req.staged = 1;
+      req.drain = 1;
+      req.chunk_runs = cfg[c].chunk;
+      req.window_samples = cfg[c].window;
+      req.drain_lanes = cfg[c].lanes;
+      req.drain_piece = cfg[c].piece;
+      odeon_result_t *res = NULL;
+      assert_ok(odeon__engine_solve(&req, &res));
+      int diff = pk_compare(res, &f->ref[p], f->env[p].rb);
+      if (diff)
+        print_error("output %d differs: precision %d, config %zu\n", diff,
+                    p ? 32 : 64, c);
+      assert_int_equal(diff, 0);
+      odeon_result_destroy(res);
+    }
+  char path[512];
+  snprintf(path, sizeof path, "%s/pipeline-drain-%ld.npy", ODEON_BINARY_DIR,
+           (long)getpid());
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  odeon_dest_t dest = {0};
+  dest.kind = ODEON_DEST_FILE;
+  dest.path = path;
+  req.dest = &dest;
+  req.drain = 1;
+  req.drain_lanes = 3;
+  req.drain_piece = 64;
+  req.chunk_runs = 5;
+  req.window_samples = 6;
+  odeon_result_t *res = NULL;
+  assert_ok(odeon__engine_solve(&req, &res));
+  check_files(res, path, &f->ref[0]);
+  odeon_result_destroy(res);
+}
+
+/* The lanes are kept in the slot cache: a second solve with the same lanes
+   allocates nothing (every allocation would fail), one with other pieces
+   replaces them. $ODEON_DRAIN turns draining on or off and sets lanes and
+   pieces; a bad value is refused, naming the variable. */
+static void drain_cache_and_env(void **state) {
+  fixture *f = *state;
+  odeon__engine_cache *cache = NULL;
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], f->grid);
+  req.cache = &cache;
+  req.staged = 1;
+  req.drain = 1;
+  req.drain_lanes = 3;
+  req.drain_piece = 128;
+  req.chunk_runs = 6;
+  odeon_result_t *res = NULL;
+  for (int round = 0; round < 3; round++) {
+    if (round == 1)
+      odeon__fault_arm(ODEON__FAULT_ALLOC, 1, 1000000);
+    if (round == 2)
+      req.drain_piece = 64;
+    assert_ok(odeon__engine_solve(&req, &res));
+    assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+    odeon_result_destroy(res);
+    if (round == 1) {
+      assert_int_equal(odeon__fault_fired(ODEON__FAULT_ALLOC), 0);
+      odeon__fault_reset();
+    }
+  }
+  odeon__engine_cache_destroy(cache);
+
+  static const char *const good[] = {"on",     "off",    "auto",
+                                     "on:2:1", "on:0:0", "auto:16:4096"};
+  static const char *const bad[] = {"yes",     "on:",     "on:2", "on:17:1",
+                                    "on:2:1x", "on:-1:4", ""};
+  pk_request(&req, &f->env[0], f->grid);
+  req.staged = 1;
+  req.chunk_runs = 7;
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    setenv("ODEON_DRAIN", good[i], 1);
+    assert_ok(odeon__engine_solve(&req, &res));
+    assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+    odeon_result_destroy(res);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("ODEON_DRAIN", bad[i], 1);
+    int st = odeon__engine_solve(&req, &res);
+    if (!*bad[i]) { /* empty: as if unset */
+      assert_ok(st);
+      odeon_result_destroy(res);
+      continue;
+    }
+    assert_status(st, ODEON_E_INVAL);
+    assert_error_contains("ODEON_DRAIN");
+    assert_null(res);
+  }
+  unsetenv("ODEON_DRAIN");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_chunk_size),
@@ -603,6 +715,8 @@ int main(void) {
       cmocka_unit_test(one_probe_chunk),
       cmocka_unit_test(helpers_by_runs),
       cmocka_unit_test(uniform_inputs),
+      cmocka_unit_test(drained_outputs),
+      cmocka_unit_test(drain_cache_and_env),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

@@ -198,12 +198,16 @@ int main(int argc, char **argv) {
   double bw = (double)(512 << 20) / best / 1e9;
   printf("pinned D2H: %.1f GB/s\n", bw);
   static const char *names[] = {"raw", "odeon", "odeon2", "rows"};
-  static const int tcount[] = {8, 16};
-  static const size_t sizes[] = {(size_t)4 << 20, (size_t)8 << 20,
-                                 (size_t)16 << 20};
+  static const int tcount[] = {8, 15};
+  static const size_t sizes[] = {(size_t)1 << 20, (size_t)2 << 20,
+                                 (size_t)4 << 20, (size_t)8 << 20};
+  /* $RING_MODES: the modes to run (digits, default "0123") */
+  const char *modes = getenv("RING_MODES");
   for (mode = 0; mode < 4; mode++)
     for (size_t a = 0; a < sizeof tcount / sizeof tcount[0]; a++)
       for (size_t b = 0; b < sizeof sizes / sizeof sizes[0]; b++) {
+        if (modes && !strchr(modes, '0' + mode))
+          continue;
         double tbest = 1e30;
         for (int r = 0; r < 3; r++) {
           double t = run(tcount[a], sizes[b], ws);

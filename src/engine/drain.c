@@ -123,7 +123,9 @@ size_t odeon__engine_lane_bytes(const odeon__engine *e) {
 
 /* One slot's drain: its drained outputs cut into pieces of e->piece bytes
    of their device rows ([rows][n], one block), numbered output by output;
-   lane p takes pieces p, p + lanes, ... */
+   each lane takes the next piece not yet taken, so that a lane the
+   operating system holds back leaves its share to the others instead of
+   keeping them all waiting at the end of the slot. */
 typedef struct drain_job {
   odeon__engine *e;
   const odeon__slot *s;
@@ -131,7 +133,8 @@ typedef struct drain_job {
   size_t bytes[ODEON__ITEM_MAX];
   size_t first[ODEON__ITEM_MAX + 1]; /* the first piece of each output */
   int n;
-  atomic_int stop; /* a lane has failed: the others stop too */
+  atomic_size_t next; /* the next piece not yet taken */
+  atomic_int stop;    /* a lane has failed: the others stop too */
 } drain_job;
 
 /* The output and byte range of piece g. */
@@ -180,16 +183,18 @@ static int drain_lane(void *ctx, int part, int parts) {
   drain_job *j = ctx;
   odeon__engine *e = j->e;
   odeon__lane *l = &e->lanes[part];
-  size_t total = j->first[j->n], step = (size_t)parts, g = (size_t)part;
+  (void)parts;
+  size_t total = j->first[j->n], g = atomic_fetch_add(&j->next, 1);
   size_t bad = g; /* the piece a failure is reported for */
   int pending[2] = {0, 0}, b = 0, st = ODEON_OK;
   odeon__trace_begin("drain", j->s->chunk);
   if (g < total && !(st = queue_piece(j, l, g, 0)))
     pending[0] = 1;
-  for (; g < total && !st; g += step, b ^= 1) {
-    bad = g + step;
+  while (g < total && !st) {
     /* the next piece downloads while this one is copied */
-    if (g + step < total && !(st = queue_piece(j, l, g + step, b ^ 1)))
+    size_t q = atomic_fetch_add(&j->next, 1);
+    bad = q;
+    if (q < total && !(st = queue_piece(j, l, q, b ^ 1)))
       pending[b ^ 1] = 1;
     if (!st) {
       bad = g;
@@ -202,6 +207,8 @@ static int drain_lane(void *ctx, int part, int parts) {
       st = odeon__engine_failed(e); /* another stage failed */
     if (!st && atomic_load(&j->stop))
       break; /* another lane failed: its status is the drain's */
+    g = q;
+    b ^= 1;
   }
   char why[ODEON__ENGINE_MSG] = "";
   if (st) {
@@ -228,6 +235,7 @@ int odeon__engine_drain(odeon__engine *e, const odeon__slot *s,
                         const odeon__item_out *out, int n_out) {
   drain_job j;
   memset(&j, 0, sizeof j);
+  atomic_init(&j.next, 0);
   atomic_init(&j.stop, 0);
   j.e = e;
   j.s = s;

@@ -9,13 +9,12 @@
  * copies overlap piece by piece. bench/gpu_ring_probe on the H100 host:
  * 0.92-0.97x of the pinned download bandwidth into pageable memory, where
  * the whole-slot path reaches 0.6-0.76x. */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/sync.h"
 #include "engine/engine_internal.h"
-#include "util/parallel.h"
 #include "util/stream_copy.h"
 #include "util/trace.h"
 
@@ -122,49 +121,57 @@ size_t odeon__engine_lane_bytes(const odeon__engine *e) {
 }
 
 /* One slot's drain: its drained outputs cut into pieces of e->piece bytes
-   of their device rows ([rows][n], one block), numbered output by output;
-   each lane takes the next piece not yet taken, so that a lane the
-   operating system holds back leaves its share to the others instead of
-   keeping them all waiting at the end of the slot. */
-typedef struct drain_job {
-  odeon__engine *e;
+   of their device rows ([rows][n], one block), numbered output by output.
+   The lanes are threads that live as long as the writeback thread; each
+   takes the oldest untaken piece of any submitted slot, so that the lanes
+   move on to the next slot's pieces while the last ones of a slot are
+   still landing, and a lane the operating system holds back leaves its
+   share to the others. Counters under e->mu. */
+struct odeon__drain_job {
   const odeon__slot *s;
-  const odeon__item_out *out[ODEON__ITEM_MAX];
+  odeon__item_out out[ODEON__ITEM_MAX];
   size_t bytes[ODEON__ITEM_MAX];
   size_t first[ODEON__ITEM_MAX + 1]; /* the first piece of each output */
   int n;
-  atomic_size_t next; /* the next piece not yet taken */
-  atomic_int stop;    /* a lane has failed: the others stop too */
-} drain_job;
+  size_t total, taken, done; /* pieces */
+  int status;                /* the first failure */
+  char msg[ODEON__ENGINE_MSG];
+  double submitted; /* for the trace */
+};
+typedef struct odeon__drain_job drain_job;
 
-/* The output and byte range of piece g. */
-static int piece_of(const drain_job *j, size_t g, size_t *at, size_t *len) {
+/* The output and byte range of piece g (pieces of `piece` bytes). */
+static int piece_of(const drain_job *j, size_t piece, size_t g, size_t *at,
+                    size_t *len) {
   int k = 0;
   while (g >= j->first[k + 1])
     k++;
-  *at = (g - j->first[k]) * j->e->piece;
-  *len = j->bytes[k] - *at < j->e->piece ? j->bytes[k] - *at : j->e->piece;
+  *at = (g - j->first[k]) * piece;
+  *len = j->bytes[k] - *at < piece ? j->bytes[k] - *at : piece;
   return k;
 }
 
-static int queue_piece(const drain_job *j, odeon__lane *l, size_t g, int b) {
+static drain_job *job_of(const odeon__engine *e, const odeon__slot *s) {
+  return &e->jobs[s - e->slots];
+}
+
+static int queue_piece(odeon__engine *e, odeon__lane *l, const drain_job *j,
+                       size_t g, int b) {
   size_t at, len;
-  const odeon__item_out *o = j->out[piece_of(j, g, &at, &len)];
-  const odeon__backend_ops *ops = j->e->ops;
-  int st = ops->copy_d2h_async(l->stream, l->buf[b],
-                               (const unsigned char *)o->dev + at, len);
+  const odeon__item_out *o = &j->out[piece_of(j, e->piece, g, &at, &len)];
+  int st = e->ops->copy_d2h_async(l->stream, l->buf[b],
+                                  (const unsigned char *)o->dev + at, len);
   if (!st)
-    st = ops->event_record(l->event[b], l->stream);
+    st = e->ops->event_record(l->event[b], l->stream);
   return st;
 }
 
 /* Copy piece g, landed in `from`, to its destination rows: the device's
    rows hold the slot's n runs, the destination's all runs. */
-static int deliver_piece(const drain_job *j, size_t g,
+static int deliver_piece(odeon__engine *e, const drain_job *j, size_t g,
                          const unsigned char *from) {
   size_t at, len;
-  const odeon__item_out *o = j->out[piece_of(j, g, &at, &len)];
-  odeon__engine *e = j->e;
+  const odeon__item_out *o = &j->out[piece_of(j, e->piece, g, &at, &len)];
   size_t n = (size_t)j->s->n, elem = at / o->esize, count = len / o->esize;
   int st = ODEON_OK;
   while (count && !st) {
@@ -179,77 +186,194 @@ static int deliver_piece(const drain_job *j, size_t g,
   return st;
 }
 
-static int drain_lane(void *ctx, int part, int parts) {
-  drain_job *j = ctx;
-  odeon__engine *e = j->e;
-  odeon__lane *l = &e->lanes[part];
-  (void)parts;
-  size_t total = j->first[j->n], g = atomic_fetch_add(&j->next, 1);
-  size_t bad = g; /* the piece a failure is reported for */
-  int pending[2] = {0, 0}, b = 0, st = ODEON_OK;
-  odeon__trace_begin("drain", j->s->chunk);
-  if (g < total && !(st = queue_piece(j, l, g, 0)))
-    pending[0] = 1;
-  while (g < total && !st) {
-    /* the next piece downloads while this one is copied */
-    size_t q = atomic_fetch_add(&j->next, 1);
-    bad = q;
-    if (q < total && !(st = queue_piece(j, l, q, b ^ 1)))
-      pending[b ^ 1] = 1;
-    if (!st) {
-      bad = g;
-      st = e->ops->event_wait(l->event[b], odeon__now() + e->timeout);
-      pending[b] = 0;
+/* With mu held: the oldest untaken piece of a submitted job, if any (a job
+   that has failed gives none). */
+static int take(odeon__engine *e, int *job, size_t *g) {
+  while (e->jq_len) {
+    int k = e->job_queue[e->jq_head];
+    drain_job *j = &e->jobs[k];
+    int got = j->taken < j->total && !j->status;
+    if (got) {
+      *job = k;
+      *g = j->taken++;
     }
-    if (!st)
-      st = deliver_piece(j, g, l->buf[b]);
-    if (!st)
-      st = odeon__engine_failed(e); /* another stage failed */
-    if (!st && atomic_load(&j->stop))
-      break; /* another lane failed: its status is the drain's */
-    g = q;
-    b ^= 1;
+    if (!got || j->taken == j->total) { /* nothing left to take in it */
+      e->jq_head = (e->jq_head + 1) % ODEON__MAX_SLOTS;
+      e->jq_len--;
+    }
+    if (got)
+      return 1;
   }
-  char why[ODEON__ENGINE_MSG] = "";
-  if (st) {
-    atomic_store(&j->stop, 1);
-    snprintf(why, sizeof why, "%s", odeon_last_error());
-  }
-  /* Nothing may land in the buffers after the lane returns. */
-  for (int q = 0; q < 2; q++)
-    if (pending[q])
-      (void)e->ops->event_wait(l->event[q], odeon__now() + e->timeout);
-  if (st) {
-    size_t at, len;
-    int k = piece_of(j, bad, &at, &len);
-    odeon__error(st, "drain lane %d, %s bytes %zu..%zu of %zu: %s", part,
-                 odeon__out_name(j->out[k]->id), at, at + len - 1, j->bytes[k],
-                 why);
-  }
-  odeon__stream_fence(); /* before the join, like the writeback's copies */
-  odeon__trace_end("drain", j->s->chunk);
-  return st;
+  return 0;
 }
 
-int odeon__engine_drain(odeon__engine *e, const odeon__slot *s,
-                        const odeon__item_out *out, int n_out) {
-  drain_job j;
-  memset(&j, 0, sizeof j);
-  atomic_init(&j.next, 0);
-  atomic_init(&j.stop, 0);
-  j.e = e;
-  j.s = s;
+/* Piece g of job k has been delivered, or has failed with st. */
+static void finish_piece(odeon__engine *e, int lane, int k, size_t g, int st) {
+  drain_job *j = &e->jobs[k];
+  char why[ODEON__ENGINE_MSG] = "";
+  if (st)
+    snprintf(why, sizeof why, "%s", odeon_last_error());
+  pthread_mutex_lock(&e->mu);
+  j->done++;
+  if (st && !j->status) {
+    size_t at, len;
+    int o = piece_of(j, e->piece, g, &at, &len);
+    j->status = st;
+    snprintf(j->msg, sizeof j->msg,
+             "drain lane %d, %s bytes %zu..%zu of %zu: %s", lane,
+             odeon__out_name(j->out[o].id), at, at + len - 1, j->bytes[o], why);
+  }
+  if (st || j->done == j->total)
+    pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+}
+
+typedef struct lane_arg {
+  odeon__engine *e;
+  int index;
+} lane_arg;
+
+/* A lane: takes a piece and queues its download; while it waits for it,
+   it queues the next piece's download (from whichever slot) into its other
+   buffer; then it copies the landed piece out. Idle, it waits for work
+   until the writeback thread stops it or the engine fails. */
+static void *lane_main(void *arg) {
+  const lane_arg *a = arg;
+  odeon__engine *e = a->e;
+  odeon__lane *l = &e->lanes[a->index];
+  int k = -1;
+  size_t g = 0;
+  pthread_mutex_lock(&e->mu);
+  for (;;) {
+    while (!e->lanes_quit && !e->status && !take(e, &k, &g))
+      (void)odeon__cond_wait_until(&e->cv, &e->mu, odeon__now() + e->timeout);
+    if (e->lanes_quit || e->status)
+      break;
+    pthread_mutex_unlock(&e->mu);
+    int b = 0, st = queue_piece(e, l, &e->jobs[k], g, 0);
+    for (;;) {
+      int k2 = -1, more = 0, st2 = ODEON_OK;
+      size_t g2 = 0;
+      if (!st) {
+        pthread_mutex_lock(&e->mu);
+        more = !e->status && take(e, &k2, &g2);
+        pthread_mutex_unlock(&e->mu);
+      }
+      if (more) /* the next piece downloads while this one is copied */
+        st2 = queue_piece(e, l, &e->jobs[k2], g2, b ^ 1);
+      if (!st)
+        st = e->ops->event_wait(l->event[b], odeon__now() + e->timeout);
+      if (!st)
+        st = deliver_piece(e, &e->jobs[k], g, l->buf[b]);
+      /* the copies' streamed stores are complete before the slot can be
+         released */
+      odeon__stream_fence();
+      finish_piece(e, a->index, k, g, st);
+      if (!more)
+        break;
+      k = k2;
+      g = g2;
+      st = st2;
+      b ^= 1;
+    }
+    pthread_mutex_lock(&e->mu);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return NULL;
+}
+
+int odeon__engine_lanes_start(odeon__engine *e) {
+  if (!e->draining || !e->n_lanes)
+    return ODEON_OK;
+  /* the jobs (one per slot), then the lanes' arguments, in one block */
+  size_t jb = sizeof(drain_job) * (size_t)e->n_slots;
+  unsigned char *mem = calloc(1, jb + sizeof(lane_arg) * ODEON__MAX_LANES);
+  if (!mem)
+    return odeon__error(ODEON_E_NOMEM, "engine: drain jobs: out of memory");
+  e->jobs = (drain_job *)(void *)mem;
+  lane_arg *args = (lane_arg *)(void *)(mem + jb);
+  for (int i = 0; i < e->n_lanes; i++) {
+    args[i] = (lane_arg){e, i};
+    if (pthread_create(&e->lane_threads[i], NULL, lane_main, &args[i]))
+      break; /* fewer lanes; none at all is an error */
+    e->lanes_started++;
+  }
+  if (!e->lanes_started)
+    return odeon__error(ODEON_E_BACKEND,
+                        "engine: cannot start a drain lane thread");
+  return ODEON_OK;
+}
+
+void odeon__engine_lanes_stop(odeon__engine *e) {
+  pthread_mutex_lock(&e->mu);
+  e->lanes_quit = 1;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+  for (int i = 0; i < e->lanes_started; i++)
+    pthread_join(e->lane_threads[i], NULL);
+  e->lanes_started = 0;
+  free(e->jobs);
+  e->jobs = NULL;
+}
+
+int odeon__engine_drain_submit(odeon__engine *e, const odeon__slot *s,
+                               const odeon__item_out *out, int n_out) {
+  drain_job *j = job_of(e, s);
+  memset(j, 0, sizeof *j);
+  j->s = s;
   for (int k = 0; k < n_out; k++) {
     if (!e->drain[out[k].id])
       continue;
-    j.out[j.n] = &out[k];
-    j.bytes[j.n] = (size_t)out[k].rows * (size_t)s->n * out[k].esize;
-    j.first[j.n + 1] = j.first[j.n] + (j.bytes[j.n] + e->piece - 1) / e->piece;
-    j.n++;
+    j->out[j->n] = out[k];
+    j->bytes[j->n] = (size_t)out[k].rows * (size_t)s->n * out[k].esize;
+    j->first[j->n + 1] =
+        j->first[j->n] + (j->bytes[j->n] + e->piece - 1) / e->piece;
+    j->n++;
   }
-  if (!j.n)
-    return ODEON_OK;
-  size_t pieces = j.first[j.n];
-  int lanes = pieces < (size_t)e->n_lanes ? (int)pieces : e->n_lanes;
-  return odeon__run_parts(drain_lane, &j, lanes);
+  j->total = j->first[j->n];
+  if (!j->total)
+    return 0;
+  j->submitted = odeon__now();
+  pthread_mutex_lock(&e->mu);
+  e->job_queue[(e->jq_head + e->jq_len) % ODEON__MAX_SLOTS] =
+      (int)(s - e->slots);
+  e->jq_len++;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+  return 1;
+}
+
+int odeon__engine_drained(const odeon__engine *e, const odeon__slot *s) {
+  const drain_job *j = job_of(e, s);
+  return j->done == j->total || j->status;
+}
+
+int odeon__engine_drain_wait(odeon__engine *e, const odeon__slot *s) {
+  drain_job *j = job_of(e, s);
+  pthread_mutex_lock(&e->mu);
+  double deadline = odeon__now() + e->timeout;
+  size_t seen = j->done;
+  int st = ODEON_OK;
+  while (j->done < j->total && !j->status && !e->status) {
+    int rc = odeon__cond_wait_until(&e->cv, &e->mu, deadline);
+    if (j->done != seen) {
+      seen = j->done;
+      deadline = odeon__now() + e->timeout;
+    } else if (rc && j->done < j->total && !j->status && !e->status) {
+      st = odeon__error(ODEON_E_TIMEOUT,
+                        "drain: no piece landed within %g s (%zu of %zu "
+                        "delivered)",
+                        e->timeout, j->done, j->total);
+      break;
+    }
+  }
+  if (!st && j->status)
+    st = odeon__error(j->status, "%s", j->msg);
+  else if (!st && e->status)
+    st = e->status; /* failed elsewhere: the engine has that message */
+  double t0 = j->submitted;
+  pthread_mutex_unlock(&e->mu);
+  if (!st)
+    odeon__trace_complete("drain", s->chunk, t0, odeon__now(), "drain lanes");
+  return st;
 }

@@ -79,6 +79,12 @@ typedef struct odeon__engine {
   odeon__lane lanes[ODEON__MAX_LANES];
   int n_lanes;
   size_t piece; /* bytes a lane downloads at once */
+  /* the drain lanes' threads and work (drain.c), shared under mu */
+  struct odeon__drain_job *jobs;   /* one per slot */
+  int job_queue[ODEON__MAX_SLOTS]; /* submitted jobs with pieces untaken */
+  int jq_head, jq_len;
+  pthread_t lane_threads[ODEON__MAX_LANES];
+  int lanes_started, lanes_quit;
   unsigned long long uniform;
   double uniform_values[ODEON__UNIFORM_MAX];
   long long in_rows;
@@ -168,11 +174,22 @@ int odeon__item_outputs(const odeon__engine *e, const odeon__slot *s,
                         long long sb, long long se, long long wb, long long we,
                         int last, odeon__item_out out[ODEON__ITEM_MAX]);
 
-/* drain.c: drain the item's drained outputs (of out[0..n_out)) from slot
-   s's device buffers to their destinations, the lanes in parallel. Called
-   by the writeback thread once the slot's launch is complete. */
-int odeon__engine_drain(odeon__engine *e, const odeon__slot *s,
-                        const odeon__item_out *out, int n_out);
+/* drain.c, called by the writeback thread. Start the lanes' threads (when
+   draining) and, at the end, stop and join them. */
+int odeon__engine_lanes_start(odeon__engine *e);
+void odeon__engine_lanes_stop(odeon__engine *e);
+/* Hand the drained outputs of the item (of out[0..n_out)) of slot s, whose
+   launch is complete, to the lanes; returns 1 when there is something to
+   drain (the slot is then released once odeon__engine_drained says so), 0
+   when not. */
+int odeon__engine_drain_submit(odeon__engine *e, const odeon__slot *s,
+                               const odeon__item_out *out, int n_out);
+/* With mu held: 1 when slot s's drain has ended (every piece delivered,
+   or a lane failed). */
+int odeon__engine_drained(const odeon__engine *e, const odeon__slot *s);
+/* Wait (mu not held) until slot s's drain ends; its status, with the
+   failing lane's message. The deadline restarts whenever a piece lands. */
+int odeon__engine_drain_wait(odeon__engine *e, const odeon__slot *s);
 
 /* touch.c: fault in the pages of the result's own memory that the
    launch's staged outputs io[0..n_io) will fill for runs first..first+n-1,

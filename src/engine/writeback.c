@@ -3,6 +3,7 @@
  * split over helper threads when large, drains its drained outputs
  * (drain.c), reports progress, frees the slot. */
 #include <stdio.h>
+#include <string.h>
 
 #include "backend/sync.h"
 #include "engine/engine_internal.h"
@@ -81,32 +82,76 @@ static long long item_bytes(const odeon__engine *e, const odeon__slot *s,
 
 /* Move a slot's staging data to the destination. Large items are split
    over helper threads: one thread copying, and faulting in fresh result
-   pages, cannot keep up with a GPU's downloads. */
-static int deliver(odeon__engine *e, const odeon__slot *s) {
+   pages, cannot keep up with a GPU's downloads. Drained outputs are left
+   to the lanes (out[0..*n_out) receives the item's outputs). */
+static int deliver(odeon__engine *e, const odeon__slot *s,
+                   odeon__item_out out[ODEON__ITEM_MAX], int *n_out) {
   wb_job j = {e, s, {{0}}, 0, 0};
   j.n_out =
       odeon__item_outputs(e, s, s->sb, s->se, s->wb, s->we, s->last, j.out);
+  memcpy(out, j.out, sizeof j.out);
+  *n_out = j.n_out;
   long long rows = 0;
   for (int k = 0; k < j.n_out; k++)
     rows += j.out[k].rows;
   int parts =
       odeon__parts_for((size_t)item_bytes(e, s, 1), PART_BYTES, e->helpers + 1);
   j.by_runs = rows < 4LL * parts;
-  int st = odeon__run_parts(deliver_part, &j, parts);
-  if (!st && e->draining)
-    st = odeon__engine_drain(e, s, j.out, j.n_out);
-  return st;
+  return odeon__run_parts(deliver_part, &j, parts);
 }
 
+/* Slot s's item is wholly delivered: count it, report progress (the
+   callback may cancel) and release the slot to the producer. */
+static void finish_slot(odeon__engine *e, odeon__slot *s) {
+  const odeon__engine_request *req = e->req;
+  long long bytes = item_bytes(e, s, 0);
+  pthread_mutex_lock(&e->mu);
+  e->items_done++;
+  if (s->last)
+    e->runs_done += s->n;
+  e->bytes_done += bytes;
+  long long rd = e->runs_done, bd = e->bytes_done;
+  pthread_mutex_unlock(&e->mu);
+  if (req->progress &&
+      req->progress(rd, e->runs, bd, e->bytes_total, req->progress_user)) {
+    odeon__error(ODEON_E_CANCELLED,
+                 "cancelled by the progress callback after %lld of %lld "
+                 "runs",
+                 rd, e->runs);
+    odeon__engine_fail(e, ODEON_E_CANCELLED, "engine: chunk %lld: ", s->chunk);
+  }
+  pthread_mutex_lock(&e->mu);
+  s->busy = 0;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+}
+
+static void fail_writeback(odeon__engine *e, const odeon__slot *s, int st) {
+  odeon__engine_fail(e, st,
+                     "engine: writeback of chunk %lld (runs %lld..%lld), time "
+                     "window %lld: ",
+                     s->chunk, s->first, s->first + s->n - 1, s->launch);
+}
+
+/* The writeback thread. Slots whose outputs are being drained wait in
+   `pend` (oldest first) while the next posted slot is already taken and
+   handed to the lanes; each is released once its drain ends. */
 void *odeon__engine_writeback_main(void *arg) {
   odeon__engine *e = arg;
-  const odeon__engine_request *req = e->req;
+  int pend[ODEON__MAX_SLOTS], p_head = 0, p_len = 0;
+  int st = odeon__engine_lanes_start(e);
+  if (st)
+    odeon__engine_fail(e, st, "engine: writeback: ");
   pthread_mutex_lock(&e->mu);
   for (;;) {
+    odeon__slot *head = p_len ? &e->slots[pend[p_head]] : NULL;
     double deadline = odeon__now() + e->timeout;
-    while (!e->q_len && !e->producer_done && !e->status) {
+    while (!e->q_len && !e->producer_done && !e->status &&
+           !(head && odeon__engine_drained(e, head))) {
       if (odeon__cond_wait_until(&e->cv, &e->mu, deadline) && !e->q_len &&
           !e->producer_done && !e->status) {
+        if (head)
+          break; /* the drain in flight has its own deadline */
         pthread_mutex_unlock(&e->mu);
         odeon__error(ODEON_E_TIMEOUT, "no chunk was posted within %g s",
                      e->timeout);
@@ -114,14 +159,28 @@ void *odeon__engine_writeback_main(void *arg) {
         pthread_mutex_lock(&e->mu);
       }
     }
-    if (e->status || !e->q_len)
-      break; /* failed, or the producer is done and the queue is empty */
+    if (e->status)
+      break;
+    if (head && (!e->q_len || odeon__engine_drained(e, head))) {
+      pthread_mutex_unlock(&e->mu);
+      st = odeon__engine_drain_wait(e, head);
+      if (st)
+        fail_writeback(e, head, st);
+      else
+        finish_slot(e, head);
+      p_head = (p_head + 1) % ODEON__MAX_SLOTS;
+      p_len--;
+      pthread_mutex_lock(&e->mu);
+      continue;
+    }
+    if (!e->q_len)
+      break; /* the producer is done and every slot is written back */
     odeon__slot *s = &e->slots[e->queue[e->q_head]];
     e->q_head = (e->q_head + 1) % ODEON__MAX_SLOTS;
     e->q_len--;
     pthread_mutex_unlock(&e->mu);
 
-    int st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
+    st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
     if (st) {
       odeon__engine_fail(
           e, st,
@@ -145,39 +204,25 @@ void *odeon__engine_writeback_main(void *arg) {
     e->time_measured = 1; /* the producer may be waiting for it */
     pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);
-    long long bytes = item_bytes(e, s, 0);
+    odeon__item_out out[ODEON__ITEM_MAX];
+    int n_out = 0;
     odeon__trace_begin("writeback", s->chunk);
-    st = deliver(e, s);
+    st = deliver(e, s, out, &n_out);
     odeon__trace_end("writeback", s->chunk);
     if (st) {
-      odeon__engine_fail(
-          e, st,
-          "engine: writeback of chunk %lld (runs %lld..%lld), time window "
-          "%lld: ",
-          s->chunk, s->first, s->first + s->n - 1, s->launch);
+      fail_writeback(e, s, st);
       pthread_mutex_lock(&e->mu);
       break;
     }
-    pthread_mutex_lock(&e->mu);
-    e->items_done++;
-    if (s->last)
-      e->runs_done += s->n;
-    e->bytes_done += bytes;
-    long long rd = e->runs_done, bd = e->bytes_done;
-    pthread_mutex_unlock(&e->mu);
-    if (req->progress &&
-        req->progress(rd, e->runs, bd, e->bytes_total, req->progress_user)) {
-      odeon__error(ODEON_E_CANCELLED,
-                   "cancelled by the progress callback after %lld of %lld "
-                   "runs",
-                   rd, e->runs);
-      odeon__engine_fail(e, ODEON_E_CANCELLED,
-                         "engine: chunk %lld: ", s->chunk);
+    if (e->draining && odeon__engine_drain_submit(e, s, out, n_out)) {
+      pend[(p_head + p_len) % ODEON__MAX_SLOTS] = (int)(s - e->slots);
+      p_len++;
+    } else {
+      finish_slot(e, s);
     }
     pthread_mutex_lock(&e->mu);
-    s->busy = 0;
-    pthread_cond_broadcast(&e->cv);
   }
   pthread_mutex_unlock(&e->mu);
+  odeon__engine_lanes_stop(e);
   return NULL;
 }

@@ -210,7 +210,7 @@ static int take(odeon__engine *e, int *job, size_t *g) {
 /* Piece g of job k has been delivered, or has failed with st. */
 static void finish_piece(odeon__engine *e, int lane, int k, size_t g, int st) {
   drain_job *j = &e->jobs[k];
-  char why[ODEON__ENGINE_MSG] = "";
+  char why[ODEON__ENGINE_MSG - 256] = ""; /* room for the lane's words */
   if (st)
     snprintf(why, sizeof why, "%s", odeon_last_error());
   pthread_mutex_lock(&e->mu);
@@ -220,7 +220,7 @@ static void finish_piece(odeon__engine *e, int lane, int k, size_t g, int st) {
     int o = piece_of(j, e->piece, g, &at, &len);
     j->status = st;
     snprintf(j->msg, sizeof j->msg,
-             "drain lane %d, %s bytes %zu..%zu of %zu: %s", lane,
+             "drain lane %d, %.32s bytes %zu..%zu of %zu: %s", lane,
              odeon__out_name(j->out[o].id), at, at + len - 1, j->bytes[o], why);
   }
   if (st || j->done == j->total)

@@ -6,9 +6,10 @@
  * of a few MiB into one of its two pinned buffers on its own stream while
  * it copies the previous piece out; the piece is read back while the DMA's
  * writes are still in the last-level cache, and the lanes' downloads and
- * copies overlap piece by piece. bench/gpu_ring_probe on the H100 host:
- * 0.92-0.97x of the pinned download bandwidth into pageable memory, where
- * the whole-slot path reaches 0.6-0.76x. */
+ * copies overlap piece by piece. The lanes are threads of the writeback
+ * stage, alive for the whole solve. On the H100 host (bench/NOTES.md,
+ * output-bound into a caller's pageable buffer): 0.94x of the pinned
+ * download bandwidth, where whole slots through staging reach 0.6-0.76x. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,13 @@
 /* Pieces are whole elements: a multiple of the largest element size. */
 #define PIECE_ALIGN 64
 
-/* Outputs that can be drained: the ones whose rows grow with the samples
-   or windows (the per-run finals are small and stay staged). */
-static int drainable(odeon__out_id id) {
-  return id == ODEON__OUT_STATE || id == ODEON__OUT_OBS ||
-         id == ODEON__OUT_SUMMARIES;
+/* Outputs that can be drained: those whose rows grow with the samples or
+   windows (the per-run finals are small and stay staged), when they go
+   through staging to memory or a file. */
+static int drainable(const odeon__engine *e, int id) {
+  return (id == ODEON__OUT_STATE || id == ODEON__OUT_OBS ||
+          id == ODEON__OUT_SUMMARIES) &&
+         !e->direct[id] && (e->sink[id].mem || e->sink[id].npy);
 }
 
 /* $ODEON_DRAIN: "off", "on" or "auto", optionally followed by
@@ -90,7 +93,7 @@ int odeon__engine_choose_drain(odeon__engine *e) {
   double bytes = 0;
   double share = (double)(e->run_end - e->run_begin) / (double)e->runs;
   for (int id = 0; id < ODEON__OUT_COUNT; id++)
-    if (drainable(id) && !e->direct[id] && (e->sink[id].mem || e->sink[id].npy))
+    if (drainable(e, id))
       bytes += (double)odeon__result_bytes(e->result, id) * share;
   size_t cap = req->pinned_cap ? req->pinned_cap : (size_t)256 << 20;
   /* Automatic: on a GPU, when the results outgrow the staging (a slot's
@@ -98,14 +101,20 @@ int odeon__engine_choose_drain(odeon__engine *e) {
   int gpu = strcmp(e->ops->name, "cpu") != 0;
   if (!bytes || (mode == 0 && (!gpu || bytes < (double)cap)))
     return ODEON_OK;
+  /* The lanes' buffers take at most half the staging cap: fewer lanes
+     when even the smallest pieces do not fit, none when one lane's do
+     not. */
+  int n_lanes = lanes > 0 ? lanes : e->helpers + 1;
+  if (n_lanes > ODEON__MAX_LANES)
+    n_lanes = ODEON__MAX_LANES;
+  while (n_lanes > 1 && 2 * PIECE_ALIGN * (size_t)n_lanes > cap / 2)
+    n_lanes--;
+  if (2 * PIECE_ALIGN * (size_t)n_lanes > cap / 2)
+    return ODEON_OK;
   for (int id = 0; id < ODEON__OUT_COUNT; id++)
-    e->drain[id] =
-        drainable(id) && !e->direct[id] && (e->sink[id].mem || e->sink[id].npy);
+    e->drain[id] = drainable(e, id);
   e->draining = 1;
-  e->n_lanes = lanes > 0 ? lanes : e->helpers + 1;
-  if (e->n_lanes > ODEON__MAX_LANES)
-    e->n_lanes = ODEON__MAX_LANES;
-  /* The lanes' buffers take at most half the staging cap. */
+  e->n_lanes = n_lanes;
   size_t most = cap / 2 / (2 * (size_t)e->n_lanes);
   e->piece = piece ? piece : PIECE_DEFAULT;
   if (e->piece > most)
@@ -215,6 +224,7 @@ static void finish_piece(odeon__engine *e, int lane, int k, size_t g, int st) {
     snprintf(why, sizeof why, "%s", odeon_last_error());
   pthread_mutex_lock(&e->mu);
   j->done++;
+  e->pieces_done++;
   if (st && !j->status) {
     size_t at, len;
     int o = piece_of(j, e->piece, g, &at, &len);

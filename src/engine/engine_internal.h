@@ -98,9 +98,11 @@ typedef struct odeon__engine {
   char msg[ODEON__ENGINE_MSG];
   long long runs_done;
   long long bytes_done, bytes_total;
-  long long time_cap;   /* runs per chunk that keep one launch well inside the
-                           timeout, from measured launch times */
-  long long items_done; /* launches written back, for deadline renewal */
+  long long time_cap;    /* runs per chunk that keep one launch well inside the
+                            timeout, from measured launch times */
+  long long items_done;  /* launches written back, for deadline renewal */
+  long long pieces_done; /* drained pieces delivered, likewise (a drained
+                            slot can take long to deliver) */
   pthread_t writeback;
   int writeback_started;
   int helpers;       /* helper threads a large fill or writeback may use */

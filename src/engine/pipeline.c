@@ -58,17 +58,18 @@ int odeon__engine_failed(odeon__engine *e) {
 /* ------------------------------------------------------------- producer */
 
 /* Wait until the writeback thread has released `s`, or an error. The
-   deadline restarts whenever any launch is written back: the slot's turn
-   comes after the launches queued before it, each bounded by the timeout. */
+   deadline restarts whenever any launch is written back or any drained
+   piece delivered: the slot's turn comes after the launches queued before
+   it, each bounded by the timeout, and a drained slot's pieces each are. */
 static int wait_slot(odeon__engine *e, odeon__slot *s, int index) {
   pthread_mutex_lock(&e->mu);
   double deadline = odeon__now() + e->timeout;
-  long long seen = e->items_done;
+  long long seen = e->items_done + e->pieces_done;
   int st = ODEON_OK;
   while (s->busy && !e->status) {
     int rc = odeon__cond_wait_until(&e->cv, &e->mu, deadline);
-    if (e->items_done != seen) {
-      seen = e->items_done;
+    if (e->items_done + e->pieces_done != seen) {
+      seen = e->items_done + e->pieces_done;
       deadline = odeon__now() + e->timeout;
     } else if (rc && s->busy && !e->status) {
       st = ODEON_E_TIMEOUT;

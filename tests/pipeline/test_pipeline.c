@@ -592,7 +592,7 @@ static void uniform_inputs(void **state) {
    plain loop: both precisions; pieces shorter than a row, spanning rows
    and ending with an output; one lane to more lanes than pieces; chunks
    and time windows (a window's launch waits for the previous window's
-   drain); memory and .npy files. */
+   drain); staging caps too small for the lanes; memory and .npy files. */
 static void drained_outputs(void **state) {
   fixture *f = *state;
   static const struct {
@@ -620,6 +620,22 @@ static void drained_outputs(void **state) {
       assert_int_equal(diff, 0);
       odeon_result_destroy(res);
     }
+  /* A staging cap too small for the lanes asked for: fewer lanes (600
+     bytes: two lanes of 64-byte pieces in its half), or none and the
+     outputs staged (200 bytes). */
+  static const size_t caps[] = {600, 200};
+  for (size_t c = 0; c < 2; c++) {
+    odeon__engine_request req;
+    pk_request(&req, &f->env[0], f->grid);
+    req.staged = 1;
+    req.drain = 1;
+    req.drain_lanes = 5;
+    req.pinned_cap = caps[c];
+    odeon_result_t *res = NULL;
+    assert_ok(odeon__engine_solve(&req, &res));
+    assert_int_equal(pk_compare(res, &f->ref[0], 8), 0);
+    odeon_result_destroy(res);
+  }
   char path[512];
   snprintf(path, sizeof path, "%s/pipeline-drain-%ld.npy", ODEON_BINARY_DIR,
            (long)getpid());
@@ -638,6 +654,41 @@ static void drained_outputs(void **state) {
   assert_ok(odeon__engine_solve(&req, &res));
   check_files(res, path, &f->ref[0]);
   odeon_result_destroy(res);
+}
+
+/* A drained slot that takes longer to deliver than the timeout, its
+   pieces landing steadily, is not a hang: the producer waiting for the
+   slot and the writeback waiting for its drain restart their deadlines
+   at every landed piece. (9216 runs in two chunks on one slot, 64-byte
+   pieces through one lane: about 75000 pieces, far longer than the
+   timeout of 0.2 s; the timeout is long enough for any one piece or
+   launch under the sanitizers.) */
+static void long_drain_no_timeout(void **state) {
+  fixture *f = *state;
+  pk_ref ref;
+  assert_ok(pk_reference(&f->env[0], 4, 48, 48, &ref)); /* 9216 runs */
+  odeon_grid_t *g = pk_grid(4, 48, 48);
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], g);
+  req.staged = 1;
+  req.drain = 1;
+  req.drain_lanes = 1;
+  req.drain_piece = 64;
+  req.chunk_runs = 4608;
+  req.slots = 1;
+  req.timeout = 0.2;
+  odeon_result_t *res = NULL;
+  double t0 = odeon__now();
+  int st = odeon__engine_solve(&req, &res);
+  double took = odeon__now() - t0;
+  if (st)
+    print_error("%s\n", odeon_last_error());
+  assert_ok(st);
+  assert_true(took > 3 * req.timeout); /* the case this is about */
+  assert_int_equal(pk_compare(res, &ref, 8), 0);
+  odeon_result_destroy(res);
+  odeon_grid_destroy(g);
+  pk_ref_free(&ref);
 }
 
 /* The lanes are kept in the slot cache: a second solve with the same lanes
@@ -717,6 +768,7 @@ int main(void) {
       cmocka_unit_test(uniform_inputs),
       cmocka_unit_test(drained_outputs),
       cmocka_unit_test(drain_cache_and_env),
+      cmocka_unit_test(long_drain_no_timeout),
       cmocka_unit_test(plan_math),
       cmocka_unit_test(bad_requests),
   };

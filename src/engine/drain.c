@@ -8,8 +8,8 @@
  * writes are still in the last-level cache, and the lanes' downloads and
  * copies overlap piece by piece. The lanes are threads of the writeback
  * stage, alive for the whole solve. On the H100 host (bench/NOTES.md,
- * output-bound into a caller's pageable buffer): 0.94x of the pinned
- * download bandwidth, where whole slots through staging reach 0.6-0.76x. */
+ * output-bound into a caller's pageable buffer): 0.83-0.94x of the pinned
+ * download bandwidth, where whole slots through staging reach 0.5-0.76x. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -212,19 +212,26 @@ static void check_files(const odeon_result_t *res, const char *path,
   }
 }
 
+/* A float64 request of the fixture's grid into .npy files at
+   dir/NAME-PID.npy (path receives it), 5-run chunks, 6-sample windows. */
+static void file_request(fixture *f, const char *name, char path[512],
+                         odeon_dest_t *dest, odeon__engine_request *req) {
+  snprintf(path, 512, "%s/%s-%ld.npy", ODEON_BINARY_DIR, name, (long)getpid());
+  pk_request(req, &f->env[0], f->grid);
+  memset(dest, 0, sizeof *dest);
+  dest->kind = ODEON_DEST_FILE;
+  dest->path = path;
+  req->dest = dest;
+  req->chunk_runs = 5;
+  req->window_samples = 6;
+}
+
 static void file_destination(void **state) {
   fixture *f = *state;
   char path[512];
-  snprintf(path, sizeof path, "%s/pipeline-test-%ld.npy", ODEON_BINARY_DIR,
-           (long)getpid());
+  odeon_dest_t dest;
   odeon__engine_request req;
-  pk_request(&req, &f->env[0], f->grid);
-  odeon_dest_t dest = {0};
-  dest.kind = ODEON_DEST_FILE;
-  dest.path = path;
-  req.dest = &dest;
-  req.chunk_runs = 5;
-  req.window_samples = 6;
+  file_request(f, "pipeline-test", path, &dest, &req);
   odeon_result_t *res = NULL;
   assert_ok(odeon__engine_solve(&req, &res));
   check_files(res, path, &f->ref[0]);
@@ -637,19 +644,12 @@ static void drained_outputs(void **state) {
     odeon_result_destroy(res);
   }
   char path[512];
-  snprintf(path, sizeof path, "%s/pipeline-drain-%ld.npy", ODEON_BINARY_DIR,
-           (long)getpid());
+  odeon_dest_t dest;
   odeon__engine_request req;
-  pk_request(&req, &f->env[0], f->grid);
-  odeon_dest_t dest = {0};
-  dest.kind = ODEON_DEST_FILE;
-  dest.path = path;
-  req.dest = &dest;
+  file_request(f, "pipeline-drain", path, &dest, &req);
   req.drain = 1;
   req.drain_lanes = 3;
   req.drain_piece = 64;
-  req.chunk_runs = 5;
-  req.window_samples = 6;
   odeon_result_t *res = NULL;
   assert_ok(odeon__engine_solve(&req, &res));
   check_files(res, path, &f->ref[0]);

@@ -140,6 +140,7 @@ static int measure(const char *src, const char *fn, const char *arch, int reps,
   if (dump_dir)
     dump(dump_dir, label, "log", l, strlen(l));
   free(cubin);
+  cubin = NULL;
   free(log);
   r->best_s = reps > 0 ? 1e30 : -1.0; /* -1: not timed (--reps 0) */
   /* Each timed compile gets a source of its own: on the GPU host a repeat
@@ -161,8 +162,11 @@ static int measure(const char *src, const char *fn, const char *arch, int reps,
     double dt = odeon__now() - t0;
     free(cubin);
     cubin = NULL;
-    if (st)
+    if (st) {
+      fprintf(stderr, "kernel_report: %s, timed compile %d: %s\n", label, i + 1,
+              odeon_last_error());
       break;
+    }
     if (dt < r->best_s)
       r->best_s = dt;
   }

@@ -312,6 +312,10 @@ int odeon__nvrtc_compile(const char *source, const char *name, const char *arch,
                          char **log) {
   if (log)
     *log = NULL;
+  if (cubin) /* NULL on every failure, never a stale image */
+    *cubin = NULL;
+  if (cubin_size)
+    *cubin_size = 0;
   if (!source || !arch)
     return odeon__error(ODEON_E_INVAL, "nvrtc compile: source and arch must "
                                        "not be NULL");

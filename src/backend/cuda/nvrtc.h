@@ -23,7 +23,8 @@ const char *odeon__nvrtc_options_string(void);
 
 /* Compile `source` (which includes the core headers by bare name; they are
  * handed to NVRTC from odeon__core_files) for `arch` ("sm_90") into a CUBIN.
- * On success *cubin (malloc'd, caller frees) holds the image. *log (may be
+ * On success *cubin (malloc'd, caller frees) holds the image; on failure
+ * *cubin is NULL and *cubin_size 0. *log (may be
  * NULL; malloc'd, caller frees) receives NVRTC's log, including ptxas's
  * resource report (registers, spill stores) when `verbose` is non-zero.
  * On a compile error returns ODEON_E_COMPILE with the first lines of the log

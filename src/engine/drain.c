@@ -66,6 +66,12 @@ static int parse_env(const char *v, int *mode, int *lanes, size_t *piece) {
   return ODEON_OK;
 }
 
+void odeon__engine_drain_none(odeon__engine *e) {
+  memset(e->drain, 0, sizeof e->drain);
+  e->draining = 0;
+  e->n_lanes = 0;
+}
+
 int odeon__engine_choose_drain(odeon__engine *e) {
   const odeon__engine_request *req = e->req;
   int mode = req->drain, lanes = req->drain_lanes;
@@ -84,9 +90,7 @@ int odeon__engine_choose_drain(odeon__engine *e) {
     if (!piece)
       piece = ep;
   }
-  memset(e->drain, 0, sizeof e->drain);
-  e->draining = 0;
-  e->n_lanes = 0;
+  odeon__engine_drain_none(e);
   if (mode < 0)
     return ODEON_OK;
   /* The staged bytes of the drainable outputs over this solve's runs. */

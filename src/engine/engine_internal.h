@@ -118,6 +118,13 @@ struct odeon__engine_outputs {
   long long bytes_total;
 };
 
+/* Whether output `id` goes through the slots' staging: it is neither
+   downloaded straight into its destination (e->direct) nor drained by the
+   lanes (e->drain). */
+static inline int odeon__engine_staged(const odeon__engine *e, int id) {
+  return !e->direct[id] && !e->drain[id];
+}
+
 /* pipeline.c: check the request and fill the engine's counts, run range and
    options from it and the kernel info. */
 int odeon__engine_check_request(odeon__engine *e);
@@ -154,6 +161,9 @@ void odeon__engine_free_lanes(odeon__engine *e);
    piece size (the request, $ODEON_DRAIN, the backend and the outputs'
    size decide); ODEON_E_INVAL for a bad $ODEON_DRAIN. */
 int odeon__engine_choose_drain(odeon__engine *e);
+/* Nothing drained, no lanes (also the fallback when the lanes' pinned
+   memory cannot be allocated: the outputs are then staged). */
+void odeon__engine_drain_none(odeon__engine *e);
 /* Pinned bytes the lanes take from the staging cap. */
 size_t odeon__engine_lane_bytes(const odeon__engine *e);
 

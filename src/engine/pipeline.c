@@ -336,8 +336,9 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
           "%lld: launch: ",
           c, first, first + n - 1, j);
     /* The launch is queued; its download may only overwrite the staging
-       once the previous window of this slot is written back. */
-    if (j > 0 && (st = wait_slot(e, s, index)))
+       once the previous window of this slot is written back (a drained
+       one has waited for that before its launch). */
+    if (j > 0 && !e->draining && (st = wait_slot(e, s, index)))
       return st;
     /* Each output straight into its destination where the device can
        write there (e->direct), else into the slot's staging; drained ones
@@ -559,19 +560,22 @@ static int make_plan(odeon__engine *e) {
                      (e->want_obs ? (size_t)e->nobs : 0)) *
                     rb;
   p->window_bytes = e->want_sum ? (size_t)e->nsum * rb : 0;
-  /* drained outputs are staged only in the lanes' pieces */
-  int d[ODEON__OUT_COUNT];
-  for (int id = 0; id < ODEON__OUT_COUNT; id++)
-    d[id] = e->direct[id] || e->drain[id];
   p->staged_final_bytes =
-      (d[ODEON__OUT_STATUS] ? 0 : 4) +
-      (e->want_cnt && !d[ODEON__OUT_COUNTERS] ? (size_t)e->ncnt * 8 : 0);
+      (odeon__engine_staged(e, ODEON__OUT_STATUS) ? 4 : 0) +
+      (e->want_cnt && odeon__engine_staged(e, ODEON__OUT_COUNTERS)
+           ? (size_t)e->ncnt * 8
+           : 0);
   p->staged_sample_bytes =
-      ((e->want_state && !d[ODEON__OUT_STATE] ? (size_t)e->nsav : 0) +
-       (e->want_obs && !d[ODEON__OUT_OBS] ? (size_t)e->nobs : 0)) *
+      ((e->want_state && odeon__engine_staged(e, ODEON__OUT_STATE)
+            ? (size_t)e->nsav
+            : 0) +
+       (e->want_obs && odeon__engine_staged(e, ODEON__OUT_OBS) ? (size_t)e->nobs
+                                                               : 0)) *
       rb;
   p->staged_window_bytes =
-      e->want_sum && !d[ODEON__OUT_SUMMARIES] ? (size_t)e->nsum * rb : 0;
+      e->want_sum && odeon__engine_staged(e, ODEON__OUT_SUMMARIES)
+          ? (size_t)e->nsum * rb
+          : 0;
   p->device_bytes = budget - e->drivers_bytes;
   p->pinned_bytes = req->pinned_cap ? req->pinned_cap : (size_t)256 << 20;
   p->pinned_bytes -= odeon__engine_lane_bytes(e); /* at most half of it */
@@ -622,13 +626,9 @@ int odeon__engine_solve(const odeon__engine_request *req,
     choose_uniform(e);
     st = odeon__engine_choose_drain(e);
   }
-  if (!st && odeon__engine_setup_lanes(e)) {
-    /* no pinned memory for the lanes: the outputs go through the slots'
-       staging like any other (slower into pageable memory, not wrong) */
-    memset(e->drain, 0, sizeof e->drain);
-    e->draining = 0;
-    e->n_lanes = 0;
-  }
+  if (!st && odeon__engine_setup_lanes(e))
+    odeon__engine_drain_none(e); /* no pinned memory for the lanes: staged,
+                                    slower into pageable memory, not wrong */
   if (!st)
     st = make_plan(e);
   if (!st && e->drivers && e->drivers_bytes)

@@ -165,20 +165,18 @@ static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
      carry only when a later window resumes from it (run_chunk). */
   sz[B_CNT] = e->want_cnt ? (size_t)e->ncnt * c * 8 : 0;
   sz[B_CARRY] = e->plan.launches_per_chunk > 1 ? (size_t)e->ncarry * c * 8 : 0;
-  /* staging holds only the outputs that are neither downloaded straight
-     into their destination (e->direct) nor drained (e->drain) */
-  const int *d = e->direct, *dr = e->drain;
+  /* staging holds only the staged outputs (odeon__engine_staged) */
   size_t off = 0;
   e->off_state = off;
-  off += d[ODEON__OUT_STATE] || dr[ODEON__OUT_STATE] ? 0 : sz[B_STATE];
+  off += odeon__engine_staged(e, ODEON__OUT_STATE) ? sz[B_STATE] : 0;
   e->off_obs = off;
-  off += d[ODEON__OUT_OBS] || dr[ODEON__OUT_OBS] ? 0 : sz[B_OBS];
+  off += odeon__engine_staged(e, ODEON__OUT_OBS) ? sz[B_OBS] : 0;
   e->off_sum = off;
-  off += d[ODEON__OUT_SUMMARIES] || dr[ODEON__OUT_SUMMARIES] ? 0 : sz[B_SUM];
+  off += odeon__engine_staged(e, ODEON__OUT_SUMMARIES) ? sz[B_SUM] : 0;
   e->off_status = off;
-  off += d[ODEON__OUT_STATUS] ? 0 : sz[B_STATUS];
+  off += odeon__engine_staged(e, ODEON__OUT_STATUS) ? sz[B_STATUS] : 0;
   e->off_cnt = off;
-  off += d[ODEON__OUT_COUNTERS] ? 0 : sz[B_CNT];
+  off += odeon__engine_staged(e, ODEON__OUT_COUNTERS) ? sz[B_CNT] : 0;
   e->out_bytes = off;
   sz[B_HIN] = (size_t)e->in_rows * c * rb; /* uniform inputs unstaged */
   sz[B_HOUT] = e->out_bytes;

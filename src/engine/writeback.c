@@ -71,7 +71,7 @@ static long long item_bytes(const odeon__engine *e, const odeon__slot *s,
   int k = odeon__item_outputs(e, s, s->sb, s->se, s->wb, s->we, s->last, out);
   long long b = 0;
   for (int i = 0; i < k; i++)
-    if (!staged_only || !(e->direct[out[i].id] || e->drain[out[i].id]))
+    if (!staged_only || odeon__engine_staged(e, out[i].id))
       b += out[i].rows * s->n * (long long)out[i].esize;
   return b;
 }

@@ -349,7 +349,8 @@ static double odeon_kernel_ms(long long n, const char *algorithm,
   char *text = NULL;
   GB_OK(odeon__kernel_source(m, &cfg, ODEON__LANG_CUDA, &text),
         "kernel_source");
-  odeon__module_source ks = {text, "bench", 4};
+  odeon__module_source ks = {text, "bench", 4,
+                             odeon__kernel_config_init_entry(&cfg)};
   odeon__module *mod = NULL;
   GB_OK(gb_be->ops->module_load(gb_be, &ks, NULL, &mod), "module_load");
   long long info[ODEON_INFO_LEN];
@@ -600,7 +601,8 @@ static const char ttfr_kernel[] =
  * earlier run has it cached: odeon's generated tsit5 float32 kernel for a
  * Lorenz model whose sigma carries the tag (a new model, as a user would
  * bring), or without the generator the small kernel above. */
-static char *ttfr_source(const char *tag) {
+static char *ttfr_source(const char *tag, int *init_entry) {
+  *init_entry = 0;
 #if ODEON_HAVE_KERNEL_SOURCE
   char model[600];
   unsigned long h = 5381;
@@ -625,6 +627,7 @@ static char *ttfr_source(const char *tag) {
   char *text = NULL;
   GB_OK(odeon__kernel_source(m, &cfg, ODEON__LANG_CUDA, &text),
         "kernel_source");
+  *init_entry = odeon__kernel_config_init_entry(&cfg);
   odeon__kernel_config_free(&cfg);
   odeon_model_destroy(m);
   return text;
@@ -642,8 +645,9 @@ static int ttfr_child(const char *cache_dir, const char *tag) {
   double t0 = odeon__now();
   gb_open();
   double t1 = odeon__now();
-  char *src = ttfr_source(tag);
-  odeon__module_source ks = {src, "ttfr", 4};
+  int init_entry = 0;
+  char *src = ttfr_source(tag, &init_entry);
+  odeon__module_source ks = {src, "ttfr", 4, init_entry};
   odeon__module *m = NULL;
   GB_OK(gb_be->ops->module_load(gb_be, &ks, cache_dir, &m), "module_load");
   double t2 = odeon__now();
@@ -714,8 +718,9 @@ static void bench_time_to_first_result(void) {
   for (int k = 0; k < TTFR_MODELS; k++) {
     snprintf(tag, sizeof tag, "%ld-%ld-%d", (long)getpid(), (long)time(NULL),
              k);
-    char *src = ttfr_source(tag);
-    odeon__module_source ks = {src, "ttfr", 4};
+    int init_entry = 0;
+    char *src = ttfr_source(tag, &init_entry);
+    odeon__module_source ks = {src, "ttfr", 4, init_entry};
     odeon__module *m = NULL;
     GB_OK(gb_be->ops->module_load(gb_be, &ks, cache, &m), "module_load");
     const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);

@@ -4,7 +4,10 @@
  * (tsit5 float32, every other option at its default): registers, stack
  * frame and spill bytes from ptxas's report, SASS instructions of the kernel
  * (from the CUBIN's text section) and NVRTC compile time (best of several),
- * all through odeon's own NVRTC path with odeon's compile options.
+ * all through odeon's own NVRTC path with odeon's compile options. An
+ * adaptive kernel is measured both with its initial step inline and split
+ * (kernel_args.h): the kernel and its init entry compiled at once on two
+ * threads, as the CUDA backend does; the time is the pair's wall time.
  *
  * usage: kernel_report [--arch sm_90] [--reps 3] [--peers DIR] [--dump DIR]
  *                      [--save-every S] [--only LABEL]
@@ -25,6 +28,7 @@
 #include "backend/cuda/nvrtc.h"
 #include "codegen/kernel_source.h"
 #include "odeon.h"
+#include "util/parallel.h"
 
 #ifndef ODEON_SOURCE_DIR
 #define ODEON_SOURCE_DIR "."
@@ -117,60 +121,86 @@ static void dump(const char *dir, const char *label, const char *ext,
     fclose(f);
 }
 
-/* Compile `src` once with ptxas's report and `reps` times without it. */
-static int measure(const char *src, const char *fn, const char *arch, int reps,
-                   const char *dump_dir, const char *label, report *r) {
+/* One program of a timed compile (odeon__run_parts: the programs of a
+   split kernel compile at once, as the CUDA backend compiles them). */
+typedef struct timed_job {
+  const char *src, *label, *arch;
+} timed_job;
+
+static int compile_part(void *ctx, int part, int parts) {
+  (void)parts;
+  const timed_job *j = (const timed_job *)ctx + part;
   void *cubin = NULL;
-  size_t cubin_size = 0;
-  char *log = NULL;
-  int st = odeon__nvrtc_compile(src, label, arch, 1, &cubin, &cubin_size, &log);
-  if (st) {
-    fprintf(stderr, "kernel_report: %s: %s\n", label, odeon_last_error());
-    free(log);
-    return st;
-  }
-  const char *l = log ? log : "";
-  r->registers = log_number(l, fn, "Used ");
-  r->stack = log_number(l, fn, "bytes stack frame");
-  r->spill_stores = log_number(l, fn, "bytes spill stores");
-  r->spill_loads = log_number(l, fn, "bytes spill loads");
-  r->sass = sass_count(cubin, cubin_size, fn);
-  dump(dump_dir, label, "cu", src, strlen(src));
-  dump(dump_dir, label, "cubin", cubin, cubin_size);
-  if (dump_dir)
-    dump(dump_dir, label, "log", l, strlen(l));
+  size_t size = 0;
+  int st =
+      odeon__nvrtc_compile(j->src, j->label, j->arch, 0, &cubin, &size, NULL);
   free(cubin);
-  cubin = NULL;
-  free(log);
-  r->best_s = reps > 0 ? 1e30 : -1.0; /* -1: not timed (--reps 0) */
+  return st;
+}
+
+/* Compile each of the n_prog programs src[i] (entry fn[i]) once with
+   ptxas's report into r[i], then all of them at once `reps` times; the
+   best of those wall times goes to r[0].best_s (the others' is -1). */
+static int measure(const char *const *src, const char *const *fn, int n_prog,
+                   const char *arch, int reps, const char *dump_dir,
+                   const char *label, report *r) {
+  for (int i = 0; i < n_prog; i++) {
+    char lab[96];
+    snprintf(lab, sizeof lab, "%s%s", label, i ? "_init" : "");
+    void *cubin = NULL;
+    size_t cubin_size = 0;
+    char *log = NULL;
+    int st =
+        odeon__nvrtc_compile(src[i], lab, arch, 1, &cubin, &cubin_size, &log);
+    if (st) {
+      fprintf(stderr, "kernel_report: %s: %s\n", lab, odeon_last_error());
+      free(log);
+      return st;
+    }
+    const char *l = log ? log : "";
+    r[i].registers = log_number(l, fn[i], "Used ");
+    r[i].stack = log_number(l, fn[i], "bytes stack frame");
+    r[i].spill_stores = log_number(l, fn[i], "bytes spill stores");
+    r[i].spill_loads = log_number(l, fn[i], "bytes spill loads");
+    r[i].sass = sass_count(cubin, cubin_size, fn[i]);
+    r[i].best_s = -1.0; /* -1: not timed (--reps 0, or not the first) */
+    dump(dump_dir, lab, "cu", src[i], strlen(src[i]));
+    dump(dump_dir, lab, "cubin", cubin, cubin_size);
+    if (dump_dir)
+      dump(dump_dir, lab, "log", l, strlen(l));
+    free(cubin);
+    free(log);
+  }
   /* Each timed compile gets a source of its own: on the GPU host a repeat
      of a source NVRTC had just compiled came back in 10-30 ms where a new
      one takes 0.3 s, also when only a first comment line differed
      (bench/NOTES.md); so the tag is a declaration, which survives the
      preprocessor. */
-  size_t len = strlen(src);
-  char *unique = malloc(len + 96);
-  if (!unique)
-    return ODEON_E_NOMEM;
-  for (int i = 0; i < reps; i++) {
-    snprintf(unique, len + 96,
-             "__device__ int odeon_kernel_report_tag_%ld_%d_%lld;\n%s",
-             (long)getpid(), i, (long long)(odeon__now() * 1e6), src);
-    double t0 = odeon__now();
-    st =
-        odeon__nvrtc_compile(unique, label, arch, 0, &cubin, &cubin_size, NULL);
-    double dt = odeon__now() - t0;
-    free(cubin);
-    cubin = NULL;
-    if (st) {
-      fprintf(stderr, "kernel_report: %s, timed compile %d: %s\n", label, i + 1,
-              odeon_last_error());
-      break;
-    }
-    if (dt < r->best_s)
-      r->best_s = dt;
+  char *unique[2] = {NULL, NULL};
+  timed_job job[2];
+  int st = ODEON_OK;
+  for (int i = 0; i < n_prog && !st; i++) {
+    size_t len = strlen(src[i]) + 96;
+    if (!(unique[i] = malloc(len)))
+      st = ODEON_E_NOMEM;
+    job[i] = (timed_job){unique[i], label, arch};
   }
-  free(unique);
+  for (int k = 0; k < reps && !st; k++) {
+    for (int i = 0; i < n_prog; i++)
+      snprintf(unique[i], strlen(src[i]) + 96,
+               "__device__ int odeon_kernel_report_tag_%ld_%d_%lld;\n%s",
+               (long)getpid(), k, (long long)(odeon__now() * 1e6), src[i]);
+    double t0 = odeon__now();
+    st = odeon__run_parts(compile_part, job, n_prog);
+    double dt = odeon__now() - t0;
+    if (st)
+      fprintf(stderr, "kernel_report: %s, timed compile %d: %s\n", label, k + 1,
+              odeon_last_error());
+    else if (r[0].best_s < 0 || dt < r[0].best_s)
+      r[0].best_s = dt;
+  }
+  free(unique[0]);
+  free(unique[1]);
   return st;
 }
 
@@ -268,23 +298,28 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kernel_report: %s\n", odeon_last_error());
     return 1;
   }
+  /* "split": the kernel without its initial step and the entry that
+     computes it, compiled at once (kernel_args.h; the CUDA backend's way
+     for adaptive methods); the rows without it compile it inline. */
   struct {
     const char *label, *fn, *algorithm, *peer;
-    int defaults;
+    int defaults, split;
   } cases[] = {
-      {"odeon classical-rk4 f32", "odeon_kernel_cuda", "classical-rk4", NULL,
+      {"odeon classical-rk4 f32", "odeon_kernel_cuda", "classical-rk4", NULL, 0,
        0},
-      {"floor lorenz_rk4.cu", "lorenz_rk4_floor", NULL, "lorenz_rk4.cu", 0},
-      {"odeon tsit5 f32 1e-8", "odeon_kernel_cuda", "tsit5", NULL, 0},
+      {"floor lorenz_rk4.cu", "lorenz_rk4_floor", NULL, "lorenz_rk4.cu", 0, 0},
+      {"odeon tsit5 1e-8 inline", "odeon_kernel_cuda", "tsit5", NULL, 0, 0},
+      {"odeon tsit5 1e-8 split", "odeon_kernel_cuda", "tsit5", NULL, 0, 1},
       {"floor lorenz_tsit5.cu", "lorenz_tsit5_floor", NULL, "lorenz_tsit5.cu",
-       0},
-      {"odeon tsit5 f32 defaults", "odeon_kernel_cuda", "tsit5", NULL, 1},
+       0, 0},
+      {"odeon tsit5 defaults inline", "odeon_kernel_cuda", "tsit5", NULL, 1, 0},
+      {"odeon tsit5 defaults split", "odeon_kernel_cuda", "tsit5", NULL, 1, 1},
   };
   const int n_cases = (int)(sizeof cases / sizeof cases[0]);
-  report rep[sizeof cases / sizeof cases[0]];
+  report rep[sizeof cases / sizeof cases[0]][2];
   int failed = 0;
   for (int c = 0; c < n_cases; c++)
-    rep[c].registers = -2; /* not measured (--only) */
+    rep[c][0].registers = -2; /* not measured (--only) */
   for (int c = 0; c < n_cases; c++) {
     if (only && !strstr(cases[c].label, only))
       continue;
@@ -306,15 +341,33 @@ int main(int argc, char **argv) {
       }
     }
     char label[64];
-    snprintf(label, sizeof label, "%s_%s",
+    snprintf(label, sizeof label, "%s_%s%s",
              cases[c].algorithm ? cases[c].algorithm : "floor",
              cases[c].algorithm ? (cases[c].defaults ? "defaults" : "odeon")
-                                : cases[c].peer);
+                                : cases[c].peer,
+             cases[c].split ? "_split" : "");
     for (char *p = label; *p; p++)
       if (*p == '.' || *p == '-')
         *p = '_';
-    if (measure(src, cases[c].fn, arch, reps, dump_dir, label, &rep[c]))
+    const char *fns[2] = {cases[c].fn, "odeon_init_cuda"};
+    char *texts[2] = {NULL, NULL};
+    if (cases[c].split) {
+      const char *line[2] = {ODEON__SPLIT_INIT_LINE, ODEON__INIT_ENTRY_LINE};
+      for (int i = 0; i < 2; i++) {
+        size_t len = strlen(line[i]) + strlen(src) + 1;
+        if ((texts[i] = malloc(len)))
+          snprintf(texts[i], len, "%s%s", line[i], src);
+      }
+    }
+    const char *progs[2] = {cases[c].split ? texts[0] : src, texts[1]};
+    int n_prog = cases[c].split ? 2 : 1;
+    if ((cases[c].split && (!texts[0] || !texts[1])) ||
+        measure(progs, fns, n_prog, arch, reps, dump_dir, label, rep[c]))
       failed = 1;
+    if (!cases[c].split)
+      rep[c][1].registers = -2;
+    free(texts[0]);
+    free(texts[1]);
     free(src);
   }
   if (failed)
@@ -329,12 +382,14 @@ int main(int argc, char **argv) {
          "------------");
   int local = 0;
   for (int c = 0; c < n_cases; c++) {
-    if (rep[c].registers == -2)
-      continue;
-    print_row(cases[c].label, &rep[c]);
-    if (rep[c].stack != 0 || rep[c].spill_stores != 0 ||
-        rep[c].spill_loads != 0)
-      local = 1;
+    for (int i = 0; i < 2; i++) {
+      const report *r = &rep[c][i];
+      if (r->registers == -2)
+        continue;
+      print_row(i ? "  + its init entry" : cases[c].label, r);
+      if (r->stack != 0 || r->spill_stores != 0 || r->spill_loads != 0)
+        local = 1;
+    }
   }
   /* issue 6: no local memory for systems of up to ~16 states */
   if (local) {

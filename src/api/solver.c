@@ -314,7 +314,8 @@ int odeon_solver_create(const odeon_model_t *model, const odeon_options_t *opts,
       strcmp(s->backend_name, "cuda") == 0 ? ODEON__LANG_CUDA : ODEON__LANG_C;
   if ((st = odeon__kernel_source(model, &s->cfg, lang, &text)) != ODEON_OK)
     goto fail;
-  odeon__module_source src = {text, "model", s->cfg.real_bytes};
+  odeon__module_source src = {text, "model", s->cfg.real_bytes,
+                              odeon__kernel_config_init_entry(&s->cfg)};
   double t0 = odeon__now();
   st = s->backend->ops->module_load(s->backend, &src, s->cache_dir, &s->module);
   if (st == ODEON_OK)

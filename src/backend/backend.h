@@ -33,6 +33,10 @@ typedef struct odeon__module_source {
   const char *text; /* the generated source */
   const char *name; /* a short name for messages and cache files */
   int real_bytes;   /* 4 or 8 */
+  /* 1: the method steps adaptively, so the source has an automatic initial
+     step that a backend may compile apart (kernel_args.h: ODEON_SPLIT_INIT,
+     ODEON_INIT_ENTRY); 0: it has none (or a backend must not split it) */
+  int init_entry;
 } odeon__module_source;
 
 typedef struct odeon__backend_ops {
@@ -88,6 +92,23 @@ typedef struct odeon__backend_ops {
 struct odeon__backend {
   const odeon__backend_ops *ops;
 };
+
+/* The lines put before a split kernel's source: the kernel without its
+ * automatic initial step, and the entry that computes it (kernel_args.h). */
+#define ODEON__SPLIT_INIT_LINE "#define ODEON_SPLIT_INIT 1\n"
+#define ODEON__INIT_ENTRY_LINE "#define ODEON_INIT_ENTRY 1\n"
+
+/* Whether to compile the automatic initial step of `src` apart
+ * (kernel_args.h): $ODEON_INIT_KERNEL "on" or "off", else ("auto" or
+ * unset) the backend's default `dflt` (CUDA 1: the two programs compile at
+ * once; CPU 0); never for a source without one (init_entry 0). A malformed
+ * value is ODEON_E_INVAL naming the variable. */
+int odeon__init_entry_wanted(const odeon__module_source *src, int dflt,
+                             int *split);
+/* 1 when a launch of a split kernel runs the initial-step entry first: a
+ * first time window (no resume) without a given dt, where the kernel reads
+ * args.h0. */
+int odeon__init_entry_runs(const odeon_kernel_args *a);
 
 /* Monotonic clock in seconds, the time base of every deadline. */
 double odeon__now(void);

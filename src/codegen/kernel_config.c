@@ -516,3 +516,8 @@ const char *const *odeon__kernel_labels(const odeon__kernel_config *cfg,
     *count = l ? n : 0;
   return l;
 }
+
+int odeon__kernel_config_init_entry(const odeon__kernel_config *cfg) {
+  return cfg->method && cfg->method->adaptive &&
+         cfg->controller != ODEON__CTRL_FIXED;
+}

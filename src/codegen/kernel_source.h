@@ -99,6 +99,10 @@ typedef struct odeon__kernel_config {
 int odeon__kernel_config_init(const odeon_model_t *m, const odeon_options_t *o,
                               odeon__kernel_config *cfg);
 void odeon__kernel_config_free(odeon__kernel_config *cfg);
+/* 1 when the kernel starts each run from an automatic initial step (an
+ * adaptive method under a controller that is not "fixed"), which a backend
+ * may compile apart (odeon__module_source.init_entry). */
+int odeon__kernel_config_init_entry(const odeon__kernel_config *cfg);
 
 /* The complete translation unit for one kernel: configuration #defines,
  * the core headers by #include "name.h" (provided by file name to cc and

@@ -15,11 +15,23 @@
  *   CUDA: extern "C" __global__ void odeon_kernel_cuda(odeon_kernel_args a);
  *         one thread per run, run = blockIdx.x*blockDim.x + threadIdx.x < n;
  *         extern "C" __device__ const long long odeon_kernel_info[...];
+ *
+ * A source compiled with ODEON_SPLIT_INIT defined leaves the automatic
+ * initial step out: its kernel reads each run's first step from h0
+ * (odeon_kernel_info[ODEON_INFO_INIT_ENTRY] = 1). The same source compiled
+ * with ODEON_INIT_ENTRY defined exports only the entry that fills h0:
+ *   CPU:  void odeon_init_cpu(const odeon_kernel_args *a, long long begin,
+ *                             long long end);
+ *   CUDA: extern "C" __global__ void odeon_init_cuda(odeon_kernel_args a);
+ * launched before the kernel's first time window when dt is 0 (automatic).
+ * The CUDA backend compiles the two programs at once, on two threads: the
+ * initial step (Hairer's, with a double pow) is about a quarter of an
+ * adaptive kernel's code and of its compile time (loop.h).
  */
 #ifndef ODEON_CORE_KERNEL_ARGS_H
 #define ODEON_CORE_KERNEL_ARGS_H
 
-#define ODEON_KERNEL_ABI 1
+#define ODEON_KERNEL_ABI 2
 
 /* Indices into odeon_kernel_info: what the host must know about a kernel. */
 enum odeon_kernel_info_index {
@@ -36,6 +48,8 @@ enum odeon_kernel_info_index {
   ODEON_INFO_CARRY_LEN,      /* rows of carry (doubles) */
   ODEON_INFO_ORDER,          /* method order */
   ODEON_INFO_ADAPTIVE,       /* 1 if the method has an error estimate */
+  ODEON_INFO_INIT_ENTRY,     /* 1: the automatic first step is read from h0,
+                                filled by the init entry (above) */
   ODEON_INFO_LEN = 16
 };
 
@@ -80,6 +94,9 @@ typedef struct odeon_kernel_args {
   unsigned int *status; /* [n] per-run status word (ODEON_RUN_* bits) */
   long long *counters;  /* [n_counters][n]: accepted, rejected, f evals, ... */
   double *carry;        /* [carry_len][n]: the whole integrator state */
+  double *h0; /* [n]: each run's automatic first step, written by the init
+                 entry and read by a kernel with ODEON_INFO_INIT_ENTRY; 0
+                 for the others */
 
   /* --- models from C function pointers (CPU only) --- */
   const void *user_system; /* an odeon_user_system (codegen/system_user.c)

@@ -340,6 +340,59 @@ ODEON_HD static inline void odeon_cruise(const odeon_kernel_args *a,
 }
 #endif
 
+/* A run's context: its parameters, drivers, tolerances, no status bits
+ * and zero counters. */
+ODEON_HD static inline void
+odeon_ctx_setup(odeon_ctx *cx, const odeon_kernel_args *a, long long r) {
+  cx->a = a;
+  cx->run = r;
+  for (int j = 0; j < ODEON_SYS_N_PARAMS; j++)
+    cx->p[j] = ((const odeon_real *)a->params)[(long long)j * a->n + r];
+  cx->drivers = a->drivers
+                    ? (const odeon_real *)a->drivers + r * a->driver_stride
+                    : (const odeon_real *)0;
+  cx->atol = (odeon_real)a->atol;
+  cx->rtol = (odeon_real)a->rtol;
+  cx->status = 0u;
+  cx->adaptive = ODEON_LOOP_ADAPTIVE;
+  for (int j = 0; j < ODEON_N_COUNTERS; j++)
+    cx->cnt[j] = 0;
+}
+
+/* The end of the solve: the end of the recorded span, or the last sample's
+ * time where rounding puts it later. */
+ODEON_HD static inline double odeon_t_end(const odeon_kernel_args *a) {
+  const double t_end = a->t0 + a->settle + a->duration;
+  const double t_last = odeon_sample_time(a->t0, a->settle, a->duration,
+                                          a->save_every, a->n_samples - 1);
+  return t_last > t_end ? t_last : t_end;
+}
+
+/* Right-hand side evaluations of the automatic initial step that the run's
+ * counters include: f(t0 + h0, ...), and f(t0, y0) where the family's step
+ * does not evaluate it anyway (an explicit RK family's first stage does). */
+#define ODEON_INIT_RHS_EVALS (ODEON_METHOD_FAMILY == 1 ? 1 : 2)
+
+#if ODEON_LOOP_ADAPTIVE
+/* The init entry's work for run r (kernel_args.h): the automatic initial
+ * step from y0, into h0[r], computed as odeon_run computes it inline. */
+ODEON_HD static inline void odeon_init_run(const odeon_kernel_args *a,
+                                           long long r) {
+  odeon_ctx cx;
+  odeon_ctx_setup(&cx, a, r);
+  odeon_real y[ODEON_N], f0[ODEON_N];
+  for (int i = 0; i < ODEON_N; i++)
+    y[i] = ((const odeon_real *)a->y0)[(long long)i * a->n + r];
+  odeon_rhs(&cx, a->t0, y, f0);
+  a->h0[r] =
+      odeon_initial_dt(&cx, a->t0, y, f0, odeon_t_end(a) - a->t0, a->dt_max);
+#if ODEON_SYS_N_DRIVERS > 0
+  /* a driver evaluated outside its samples: the kernel takes the bit */
+  a->status[r] = cx.status;
+#endif
+}
+#endif
+
 /* Integrate run r of the chunk over this launch's samples.
  *
  * The step loop is the kernel's hot path: what does not change between
@@ -351,29 +404,10 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   const long long n = a->n;
   odeon_ctx cx;
   odeon_run_state st;
-  cx.a = a;
-  cx.run = r;
-  for (int j = 0; j < ODEON_SYS_N_PARAMS; j++)
-    cx.p[j] = ((const odeon_real *)a->params)[(long long)j * n + r];
-  cx.drivers = a->drivers
-                   ? (const odeon_real *)a->drivers + r * a->driver_stride
-                   : (const odeon_real *)0;
-  cx.atol = (odeon_real)a->atol;
-  cx.rtol = (odeon_real)a->rtol;
-  cx.status = 0u;
-  cx.adaptive = ODEON_LOOP_ADAPTIVE;
-  for (int j = 0; j < ODEON_N_COUNTERS; j++)
-    cx.cnt[j] = 0;
-
+  odeon_ctx_setup(&cx, a, r);
   const double t_rec = a->t0 + a->settle;
   const long long n_samples = a->n_samples;
-  double t_end = t_rec + a->duration;
-  {
-    const double t_last = odeon_sample_time(a->t0, a->settle, a->duration,
-                                            a->save_every, n_samples - 1);
-    if (t_last > t_end)
-      t_end = t_last;
-  }
+  const double t_end = odeon_t_end(a);
 
   if (!a->resume) {
     for (int i = 0; i < ODEON_N; i++)
@@ -393,7 +427,14 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #endif
     odeon_step_start(&st.ws, &cx, st.t, st.y);
     if (ODEON_LOOP_ADAPTIVE && !(a->dt > 0.0)) {
-#if ODEON_METHOD_FAMILY == 1
+#if defined(ODEON_SPLIT_INIT)
+      /* computed by the init entry, which counts as it would inline */
+      st.h = a->h0[r];
+      cx.cnt[ODEON_CNT_RHS] += ODEON_INIT_RHS_EVALS;
+#if ODEON_SYS_N_DRIVERS > 0
+      cx.status |= a->status[r];
+#endif
+#elif ODEON_METHOD_FAMILY == 1
       st.h =
           odeon_initial_dt(&cx, st.t, st.y, st.ws.f0, t_end - st.t, a->dt_max);
 #else

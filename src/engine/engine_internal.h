@@ -53,6 +53,9 @@ typedef struct odeon__engine {
   long long run_begin, run_end; /* the runs this solve computes */
   int rb;
   long long ns, np, nsav, nobs, nsum, ncnt, ncarry;
+  /* the kernel reads its automatic first steps from args.h0 (kernel_args.h):
+     a chunk's device inputs end with [n] doubles its init entry writes */
+  int h0;
   int want_state, want_obs, want_sum, want_cnt;
   double timeout;
   odeon__plan_input pin;
@@ -150,6 +153,10 @@ void odeon__engine_store_cache(odeon__engine *e,
 /* Device bytes a cache holds on this backend (free for this solve). */
 size_t odeon__engine_cached_device_bytes(const odeon__engine *e);
 
+/* slots.c: where the h0 of a chunk of n runs lies in slot s (after its
+   inputs, in d_in; only when e->h0). */
+double *odeon__engine_h0(const odeon__engine *e, const odeon__slot *s,
+                         long long n);
 /* slots.c: the drain lanes (e->n_lanes of e->piece bytes), taken from the
    cache when it holds such lanes, else allocated; cached lanes this solve
    does not use are released. */

@@ -322,6 +322,7 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
        8 bytes of writes per row and run that the result would not show). */
     a.counters = e->want_cnt ? s->d_cnt : NULL;
     a.carry = launches > 1 ? s->d_carry : NULL;
+    a.h0 = e->h0 ? odeon__engine_h0(e, s, n) : NULL;
     /* Drained outputs are read from the device buffers after the launch
        completes: the next window may only overwrite them once the
        previous one is drained. */
@@ -407,6 +408,7 @@ int odeon__engine_check_request(odeon__engine *e) {
   e->nsum = info[ODEON_INFO_N_SUMMARY_ROWS];
   e->ncnt = info[ODEON_INFO_N_COUNTERS];
   e->ncarry = info[ODEON_INFO_CARRY_LEN];
+  e->h0 = info[ODEON_INFO_INIT_ENTRY] != 0;
   if (e->ns < 0 || e->np < 0 || e->nsav < 0 || e->nobs < 0 || e->nsum < 0 ||
       e->ncnt < 0 || e->ncarry < 0)
     return odeon__error(ODEON_E_INVAL, "engine: negative counts in kernel "
@@ -552,7 +554,7 @@ static int make_plan(odeon__engine *e) {
   double se = req->base.save_every, sw = req->base.summarise_every;
   p->samples_per_window =
       se > 0 && sw > 0 ? (long long)floor(sw / se + 0.5) : 0;
-  p->in_bytes = (size_t)(e->ns + e->np) * rb;
+  p->in_bytes = (size_t)(e->ns + e->np) * rb + (e->h0 ? 8 : 0);
   p->staged_in_bytes = (size_t)e->in_rows * rb;
   p->carry_bytes = (size_t)e->ncarry * 8;
   p->final_bytes = 4 + (e->want_cnt ? (size_t)e->ncnt * 8 : 0);

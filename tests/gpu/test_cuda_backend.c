@@ -142,7 +142,7 @@ static void run_lorenz(int real_bytes, long long n, double rel_tol) {
   char *src = gpu_lorenz_source(real_bytes);
   assert_non_null(src);
   odeon__module_source ks = {src, real_bytes == 4 ? "lorenz_f32" : "lorenz_f64",
-                             real_bytes};
+                             real_bytes, 0};
   odeon__module *m = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m));
   long long info[ODEON_INFO_LEN];
@@ -264,7 +264,7 @@ static void test_cached_load(void **state) {
   (void)state;
   NEED_DEVICE();
   char *src = gpu_lorenz_source(4);
-  odeon__module_source ks = {src, "lorenz_f32", 4};
+  odeon__module_source ks = {src, "lorenz_f32", 4, 0};
   odeon__module *m1 = NULL, *m2 = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m1));
   assert_ok(be->ops->module_load(be, &ks, NULL, &m2));
@@ -283,7 +283,7 @@ static void test_cached_load(void **state) {
 static void test_compile_error(void **state) {
   (void)state;
   NEED_DEVICE();
-  odeon__module_source ks = {gpu_broken_source, "broken", 8};
+  odeon__module_source ks = {gpu_broken_source, "broken", 8, 0};
   odeon__module *m = NULL;
   assert_status(be->ops->module_load(be, &ks, NULL, &m), ODEON_E_COMPILE);
   assert_null(m);
@@ -295,7 +295,7 @@ static void test_compile_error(void **state) {
 static void test_event_deadline(void **state) {
   (void)state;
   NEED_DEVICE();
-  odeon__module_source ks = {gpu_spin_source, "spin", 8};
+  odeon__module_source ks = {gpu_spin_source, "spin", 8, 0};
   odeon__module *m = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m));
   void *d_status = NULL;
@@ -388,7 +388,7 @@ static int fault_child(void) {
   odeon__backend *b = NULL;
   if (odeon__backend_cuda_create(&cfg, &b) != ODEON_OK)
     return 2;
-  odeon__module_source ks = {gpu_fault_source, "fault", 8};
+  odeon__module_source ks = {gpu_fault_source, "fault", 8, 0};
   odeon__module *m = NULL;
   if (b->ops->module_load(b, &ks, NULL, &m) != ODEON_OK)
     return 3;

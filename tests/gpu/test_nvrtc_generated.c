@@ -93,6 +93,8 @@ static long stack_bytes(const char *log) {
 }
 
 static long last_stack;
+static int inline_only; /* compile adaptive kernels with the initial step
+                           inline ($ODEON_INIT_KERNEL=off) */
 
 /* Generate and compile one kernel; returns the spill bytes (and leaves the
  * stack frame size in last_stack). */
@@ -117,23 +119,46 @@ static long compile_one(const char *model_text, const char *algorithm,
   assert_int_equal(st, ODEON_OK);
   char *text = NULL;
   assert_ok(odeon__kernel_source(m, &cfg, ODEON__LANG_CUDA, &text));
+  /* What the CUDA backend compiles: an adaptive kernel split from its
+     initial-step entry (kernel_args.h), both programs checked; the
+     kernel's report is the one kept (the entry runs once per run). With
+     $ODEON_INIT_KERNEL=off the backend compiles the source inline:
+     test_inline_compiles checks that form. */
+  const int split = odeon__kernel_config_init_entry(&cfg) && !inline_only;
   char *log = NULL;
   double t0 = odeon__now();
-  st = odeon__nvrtc_compile_check(text, arch, &log);
+  for (int part = split ? 1 : 0; part >= 0; part--) {
+    char *prog = text;
+    if (split) {
+      const char *line = part ? ODEON__INIT_ENTRY_LINE : ODEON__SPLIT_INIT_LINE;
+      size_t len = strlen(line) + strlen(text) + 1;
+      prog = malloc(len);
+      assert_non_null(prog);
+      snprintf(prog, len, "%s%s", line, text);
+    }
+    free(log);
+    log = NULL;
+    st = odeon__nvrtc_compile_check(prog, arch, &log);
+    if (st != ODEON_OK)
+      print_error("%s %s for %s%s does not compile: %s\n", algorithm,
+                  prec == ODEON_FLOAT32 ? "float32" : "float64", arch,
+                  split ? (part ? " (initial-step entry)" : " (split kernel)")
+                        : "",
+                  odeon_last_error());
+    if (prog != text)
+      free(prog);
+    assert_int_equal(st, ODEON_OK);
+  }
   double secs = odeon__now() - t0;
-  if (st != ODEON_OK)
-    print_error("%s %s for %s does not compile: %s\n", algorithm,
-                prec == ODEON_FLOAT32 ? "float32" : "float64", arch,
-                odeon_last_error());
-  assert_int_equal(st, ODEON_OK);
   long spills = spill_bytes(log ? log : "");
   last_stack = stack_bytes(log ? log : "");
   print_message("%-20s %s %-6s %4ld registers, %4ld bytes stack, %3ld bytes "
-                "spilled, %.2f s%s\n",
+                "spilled, %.2f s%s%s\n",
                 algorithm, prec == ODEON_FLOAT32 ? "f32" : "f64", arch,
                 registers_used(log ? log : ""), stack_bytes(log ? log : ""),
                 spills, secs,
-                summaries ? " (drivers, observables, summaries)" : "");
+                summaries ? " (drivers, observables, summaries)" : "",
+                split ? " (split: kernel + initial-step entry)" : "");
   free(log);
   free(text);
   odeon__kernel_config_free(&cfg);
@@ -172,6 +197,19 @@ static void test_every_method_compiles(void **state) {
       }
     }
   assert_int_equal(explicit_spills, 0);
+}
+
+/* The inline form ($ODEON_INIT_KERNEL=off) of an explicit and an implicit
+   adaptive method. */
+static void test_inline_compiles(void **state) {
+  (void)state;
+  if (!have_nvrtc())
+    skip();
+  inline_only = 1;
+  const char *methods[] = {"tsit5", "rosenbrock23"};
+  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+    compile_one(lorenz, methods[i], ODEON_FLOAT32, NULL, NULL, 0, "sm_90");
+  inline_only = 0;
 }
 
 static void test_rich_model_compiles(void **state) {
@@ -233,6 +271,7 @@ int main(int argc, char **argv) {
   all_methods = argc > 1 && strcmp(argv[1], "--all") == 0;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_method_compiles),
+      cmocka_unit_test(test_inline_compiles),
       cmocka_unit_test(test_rich_model_compiles),
       cmocka_unit_test(test_sixteen_states),
   };

@@ -47,6 +47,9 @@ typedef void (*odeon__cpu_kernel_fn)(const odeon_kernel_args *a,
 struct odeon__module {
   void *dl;
   odeon__cpu_kernel_fn entry;
+  /* odeon_init_cpu of a kernel whose initial step was compiled apart
+     ($ODEON_INIT_KERNEL=on; kernel_args.h), else NULL */
+  odeon__cpu_kernel_fn init_entry;
   long long info[ODEON_INFO_LEN];
 };
 

@@ -174,8 +174,11 @@ static void read_head(const char *path, char *buf, size_t n) {
   fclose(f);
 }
 
+/* Compile src_path, and src2_path when not NULL (a kernel's initial-step
+   entry), into the shared object so_path. */
 static int compile(const char *cc, const char *hdr_dir, const char *src_path,
-                   const char *so_path, const char *name, double timeout) {
+                   const char *src2_path, const char *so_path, const char *name,
+                   double timeout) {
   char tmp_so[PATH_BUF], err_path[PATH_BUF], inc[PATH_BUF];
   if (tmp_name(tmp_so, sizeof tmp_so, so_path) ||
       path_fmt(err_path, sizeof err_path, "%s.err", tmp_so) ||
@@ -196,6 +199,8 @@ static int compile(const char *cc, const char *hdr_dir, const char *src_path,
   argv[argc++] = "-o";
   argv[argc++] = tmp_so;
   argv[argc++] = (char *)src_path;
+  if (src2_path)
+    argv[argc++] = (char *)src2_path;
   argv[argc++] = "-lm";
   argv[argc] = NULL;
 
@@ -245,7 +250,7 @@ static void unload(void *dl) {
 }
 
 static int open_module(const char *so_path, const odeon__module_source *src,
-                       odeon__module **out) {
+                       int split, odeon__module **out) {
   pthread_mutex_lock(&dl_lock);
   void *dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
   if (!dl) {
@@ -255,7 +260,16 @@ static int open_module(const char *so_path, const odeon__module_source *src,
   }
   void *entry = dlsym(dl, "odeon_kernel_cpu");
   const long long *info = dlsym(dl, "odeon_kernel_info");
+  void *init = split ? dlsym(dl, "odeon_init_cpu") : NULL;
   pthread_mutex_unlock(&dl_lock);
+  if (split && (!init || !info || info[ODEON_INFO_INIT_ENTRY] != 1)) {
+    unload(dl);
+    return odeon__error(ODEON_E_COMPILE,
+                        "kernel '%s' (%s): compiled with its initial step "
+                        "apart, but lacks odeon_init_cpu or says so in its "
+                        "info",
+                        src->name, so_path);
+  }
   if (!entry || !info) {
     unload(dl);
     return odeon__error(ODEON_E_COMPILE,
@@ -280,6 +294,8 @@ static int open_module(const char *so_path, const odeon__module_source *src,
   m->dl = dl;
   /* ISO C forbids converting void* to a function pointer; POSIX allows it. */
   memcpy(&m->entry, &entry, sizeof m->entry);
+  if (init)
+    memcpy(&m->init_entry, &init, sizeof m->init_entry);
   memcpy(m->info, info, sizeof m->info);
   *out = m;
   return ODEON_OK;
@@ -293,6 +309,13 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
   if (!src || !src->text)
     return odeon__error(ODEON_E_INVAL, "cpu module_load: no kernel source");
   odeon__cpu_backend *c = (odeon__cpu_backend *)be;
+  /* Inline by default: on the CPU the split saves no compile time (one
+     compiler process builds both); $ODEON_INIT_KERNEL=on splits it, as
+     on the GPU, so the split kernels run without one (tests). */
+  int split = 0;
+  int st = odeon__init_entry_wanted(src, 0, &split);
+  if (st)
+    return st;
   const char *cc = getenv("CC");
   if (!cc || !*cc)
     cc = ODEON_C_COMPILER;
@@ -311,7 +334,7 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
   odeon__strbuf hdr;
   odeon__strbuf_init(&hdr);
   uint64_t hh = 0;
-  int st = odeon__cache_dir(cache_dir, &cache);
+  st = odeon__cache_dir(cache_dir, &cache);
   if (!st)
     st = write_headers(cache, &hdr, &hh);
   if (st) {
@@ -324,10 +347,14 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
     h = fnv_str(h, kernel_flags[i]);
   h = fnv1a(h, &hh, sizeof hh);
   h = fnv1a(h, &src->real_bytes, sizeof src->real_bytes);
+  h = fnv_str(h, split ? "split initial step" : "");
   h = fnv_str(h, src->text);
-  char src_path[PATH_BUF], so_path[PATH_BUF];
+  char src_path[PATH_BUF], init_path[PATH_BUF], so_path[PATH_BUF];
   st = path_fmt(src_path, sizeof src_path, "%s/%s-%016llx.c", cache, name,
                 (unsigned long long)h);
+  if (!st)
+    st = path_fmt(init_path, sizeof init_path, "%s/%s-%016llx-init.c", cache,
+                  name, (unsigned long long)h);
   if (!st)
     st = path_fmt(so_path, sizeof so_path, "%s/%s-%016llx.so", cache, name,
                   (unsigned long long)h);
@@ -339,16 +366,35 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
 
   /* A cached object that fails to open (truncated by a crash in an older
      version, say) is rebuilt once rather than trusted. */
-  if (file_exists(so_path) && open_module(so_path, src, out) == ODEON_OK) {
+  if (file_exists(so_path) &&
+      open_module(so_path, src, split, out) == ODEON_OK) {
     odeon__strbuf_free(&hdr);
     return ODEON_OK;
   }
-  st = write_atomically(src_path, src->text);
+  if (split) {
+    /* two translation units of one source (kernel_args.h) */
+    const char *const prefix[2] = {ODEON__SPLIT_INIT_LINE,
+                                   ODEON__INIT_ENTRY_LINE};
+    const char *const path[2] = {src_path, init_path};
+    for (int i = 0; i < 2 && !st; i++) {
+      odeon__strbuf text;
+      odeon__strbuf_init(&text);
+      odeon__strbuf_append(&text, prefix[i]);
+      odeon__strbuf_append(&text, src->text);
+      st = odeon__strbuf_ok(&text);
+      if (!st)
+        st = write_atomically(path[i], text.data);
+      odeon__strbuf_free(&text);
+    }
+  } else {
+    st = write_atomically(src_path, src->text);
+  }
   if (!st)
-    st = compile(cc, hdr.data, src_path, so_path, name, c->timeout);
+    st = compile(cc, hdr.data, src_path, split ? init_path : NULL, so_path,
+                 name, c->timeout);
   odeon__strbuf_free(&hdr);
   if (!st)
-    st = open_module(so_path, src, out);
+    st = open_module(so_path, src, split, out);
   if (st)
     return odeon__error_context(st, "cpu backend: ");
   return ODEON_OK;

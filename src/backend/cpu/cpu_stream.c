@@ -86,12 +86,16 @@ static void event_signal(odeon__event *e, unsigned long long gen, int status,
 }
 
 typedef struct launch_ctx {
-  odeon__cpu_kernel_fn entry;
+  odeon__cpu_kernel_fn init, entry; /* init: NULL unless it runs */
   const odeon_kernel_args *args;
 } launch_ctx;
 
 static void launch_block(void *ctx, long long begin, long long end) {
   const launch_ctx *l = ctx;
+  /* each run's initial step before the run, as the GPU's init launch
+     precedes its kernel launch: h0[r] is run r's alone */
+  if (l->init)
+    l->init(l->args, begin, end);
   l->entry(l->args, begin, end);
 }
 
@@ -125,7 +129,9 @@ static int op_execute(odeon__stream *s, stream_op *op) {
     if (odeon__fault_hit(ODEON__FAULT_LAUNCH))
       return odeon__error(ODEON_E_BACKEND, "injected launch fault (%lld runs)",
                           op->args.n);
-    launch_ctx l = {op->module->entry, &op->args};
+    launch_ctx l = {odeon__init_entry_runs(&op->args) ? op->module->init_entry
+                                                      : NULL,
+                    op->module->entry, &op->args};
     return odeon__cpu_pool_run(s->be->pool, launch_block, &l, op->args.n,
                                s->be->timeout, &s->cancel);
   }
@@ -324,6 +330,10 @@ int odeon__cpu_launch(odeon__stream *s, odeon__module *m,
   if (!m || !args)
     return odeon__error(ODEON_E_INVAL, "cpu stream: launch without a module "
                                        "or arguments");
+  if (m->init_entry && odeon__init_entry_runs(args) && !args->h0)
+    return odeon__error(ODEON_E_INVAL,
+                        "cpu stream: the kernel reads its initial steps from "
+                        "args.h0 ([n] doubles), which is NULL");
   stream_op *op = op_new(OP_LAUNCH);
   if (!op)
     return ODEON_E_NOMEM;

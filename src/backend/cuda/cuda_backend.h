@@ -24,6 +24,12 @@ typedef struct odeon__cuda_module_stats {
   int local_bytes;    /* local memory per thread (spills, stack arrays) */
   int block_size;     /* threads per block used by launches */
   int max_block_size; /* the largest the kernel allows */
+  /* the initial-step entry compiled apart (kernel_args.h), 0 if none: */
+  int init_split;        /* 1 when there is one */
+  double init_compile_s; /* its own compile or cache read, on a thread of
+                            its own during the kernel's (compile_s covers
+                            both) */
+  int init_registers, init_local_bytes;
 } odeon__cuda_module_stats;
 
 /* Number of CUDA devices the driver sees (to expand --devices all).

@@ -44,6 +44,11 @@ struct odeon__event {
 struct odeon__module {
   odeon__CUmodule handle;
   odeon__CUfunction fn;
+  /* the initial-step entry's program (kernel_args.h), when the kernel's
+     info says ODEON_INFO_INIT_ENTRY; else 0 */
+  odeon__CUmodule init_handle;
+  odeon__CUfunction init_fn;
+  int init_block;
   long long info[ODEON_INFO_LEN];
   odeon__cuda_module_stats stats;
   int occupancy_block; /* the occupancy API's block size */

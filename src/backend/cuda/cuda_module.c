@@ -1,6 +1,8 @@
 /* cuda_module.c - kernel modules on CUDA: get the CUBIN (disk cache or
- * NVRTC), load it, find odeon_kernel_cuda and read odeon_kernel_info, and
- * pick the launch block size from the occupancy API. */
+ * NVRTC; an adaptive kernel's initial-step entry compiled at the same time
+ * on a thread of its own), load it, find odeon_kernel_cuda and read
+ * odeon_kernel_info, and pick the launch block size from the occupancy
+ * API. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "backend/cuda/cuda_internal.h"
 #include "backend/cuda/nvrtc.h"
 #include "util/error.h"
+#include "util/parallel.h"
 
 static int verbose(void) {
   const char *v = getenv("ODEON_VERBOSE");
@@ -114,6 +117,94 @@ static int module_setup(odeon__cuda_backend *be, odeon__module *m,
   return ODEON_OK;
 }
 
+/* One program to get from the cache or NVRTC: the kernel, or its
+   initial-step entry, each on its own thread (odeon__run_parts). */
+typedef struct cubin_job {
+  char *text; /* the source behind its ODEON_SPLIT_INIT / ODEON_INIT_ENTRY */
+  char name[96];
+  const char *arch, *cache_dir;
+  double timeout;
+  void *cubin;
+  size_t size;
+  odeon__cubin_info ci;
+} cubin_job;
+
+static int job_part(void *ctx, int part, int parts) {
+  (void)parts;
+  cubin_job *j = (cubin_job *)ctx + part;
+  int st = odeon__cubin_get(j->text, j->name, j->arch, j->cache_dir, j->timeout,
+                            &j->cubin, &j->size, &j->ci);
+  if (st && part == 1)
+    st = odeon__error_context(st, "initial-step entry: ");
+  return st;
+}
+
+/* `prefix` + `text` into j->text. */
+static int job_text(cubin_job *j, const char *prefix, const char *text) {
+  size_t a = strlen(prefix), b = strlen(text);
+  j->text = malloc(a + b + 1);
+  if (!j->text)
+    return odeon__error(ODEON_E_NOMEM, "cuda module: out of memory");
+  memcpy(j->text, prefix, a);
+  memcpy(j->text + a, text, b + 1);
+  return ODEON_OK;
+}
+
+/* Load a CUBIN as a module; a load failure of an image newer than the
+   driver says so. */
+static int load_image(odeon__cuda_backend *be, const void *cubin,
+                      odeon__CUmodule *out) {
+  odeon__CUresult r = be->api->cuModuleLoadData(out, cubin);
+  if (r == ODEON__CUDA_SUCCESS)
+    return ODEON_OK;
+  int st = odeon__cu_fail(be->api, r, "cuModuleLoadData");
+  if (image_too_new(r))
+    st = odeon__error_context(
+        ODEON_E_NODEVICE,
+        "cuda: the driver (version %d) cannot load a CUBIN made by NVRTC "
+        "%d for %s; the driver is too old for this NVRTC (set ODEON_NVRTC "
+        "to a libnvrtc no newer than the driver): ",
+        be->api->driver_version, be->info.nvrtc_version, be->info.arch);
+  return st;
+}
+
+/* The initial-step entry of a split kernel: its function, resources and
+   block size (the occupancy API's; it runs once per run). */
+static int init_setup(odeon__cuda_backend *be, odeon__module *m,
+                      const char *kname) {
+  const odeon__cuda_api *api = be->api;
+  odeon__CUresult r =
+      api->cuModuleGetFunction(&m->init_fn, m->init_handle, "odeon_init_cuda");
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__error_context(
+        odeon__cu_fail(api, r, "cuModuleGetFunction(\"odeon_init_cuda\")"),
+        "kernel '%s', initial-step entry: ", kname);
+  odeon__cuda_module_stats *s = &m->stats;
+  int st = func_attr(api, m->init_fn, ODEON__CU_FUNC_ATTRIBUTE_NUM_REGS,
+                     "NUM_REGS", &s->init_registers);
+  if (!st)
+    st = func_attr(api, m->init_fn, ODEON__CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
+                   "LOCAL_SIZE_BYTES", &s->init_local_bytes);
+  if (st)
+    return st;
+  int min_grid = 0, block = 0;
+  r = api->cuOccupancyMaxPotentialBlockSize(&min_grid, &block, m->init_fn, NULL,
+                                            0, 0);
+  if (r != ODEON__CUDA_SUCCESS)
+    return odeon__cu_fail(api, r, "cuOccupancyMaxPotentialBlockSize(init)");
+  m->init_block = block > 0 ? block : 128;
+  s->init_split = 1;
+  return ODEON_OK;
+}
+
+static void module_free(odeon__cuda_backend *be, odeon__module *m) {
+  if (m->handle)
+    be->api->cuModuleUnload(m->handle);
+  if (m->init_handle)
+    be->api->cuModuleUnload(m->init_handle);
+  free(m);
+}
+
 int odeon__cuda_module_load(odeon__backend *base,
                             const odeon__module_source *src,
                             const char *cache_dir, odeon__module **out) {
@@ -122,58 +213,90 @@ int odeon__cuda_module_load(odeon__backend *base,
   if (!src || !src->text)
     return odeon__error(ODEON_E_INVAL, "cuda module_load: no kernel source");
   const char *kname = src->name ? src->name : "kernel";
-  int st = odeon__cuda_bind(be);
+  int split = 0;
+  int st = odeon__init_entry_wanted(src, 1, &split);
+  if (st)
+    return st;
+  st = odeon__cuda_bind(be);
   if (st)
     return st;
   odeon__module *m = calloc(1, sizeof *m);
   if (!m)
     return odeon__error(ODEON_E_NOMEM, "cuda module: out of memory");
 
-  void *cubin = NULL;
-  size_t size = 0;
-  odeon__cubin_info ci;
-  st = odeon__cubin_get(src->text, kname, be->info.arch, cache_dir, be->timeout,
-                        &cubin, &size, &ci);
-  if (st) {
-    free(m);
-    return odeon__error_context(st, "cuda: kernel '%s' for %s (%s): ", kname,
-                                be->info.arch, be->info.name);
+  /* A split kernel is two programs from one source: the kernel without the
+     automatic initial step, and the entry that computes it (kernel_args.h).
+     NVRTC compiles them at once, the entry on a thread of its own: the
+     kernel's cold compile loses the initial step's share (about a quarter
+     of an adaptive kernel's; bench/NOTES.md). Both are cached apart. */
+  cubin_job job[2];
+  memset(job, 0, sizeof job);
+  for (int i = 0; i < 2; i++) {
+    job[i].arch = be->info.arch;
+    job[i].cache_dir = cache_dir;
+    job[i].timeout = be->timeout;
   }
-  m->stats.from_cache = ci.from_cache;
-  m->stats.compile_s = ci.seconds;
-
+  snprintf(job[0].name, sizeof job[0].name, "%s", kname);
+  snprintf(job[1].name, sizeof job[1].name, "%s-init", kname);
+  st = job_text(&job[0], split ? ODEON__SPLIT_INIT_LINE : "", src->text);
+  if (!st && split)
+    st = job_text(&job[1], ODEON__INIT_ENTRY_LINE, src->text);
   double t0 = odeon__now();
-  odeon__CUresult r = be->api->cuModuleLoadData(&m->handle, cubin);
-  free(cubin);
-  if (r != ODEON__CUDA_SUCCESS) {
-    st = odeon__cu_fail(be->api, r, "cuModuleLoadData");
-    if (image_too_new(r))
-      st = odeon__error_context(
-          ODEON_E_NODEVICE,
-          "cuda: the driver (version %d) cannot load a CUBIN made by NVRTC "
-          "%d for %s; the driver is too old for this NVRTC (set ODEON_NVRTC "
-          "to a libnvrtc no newer than the driver): ",
-          be->api->driver_version, be->info.nvrtc_version, be->info.arch);
-    free(m);
+  if (!st)
+    st = odeon__run_parts(job_part, job, split ? 2 : 1);
+  m->stats.compile_s = odeon__now() - t0;
+  m->stats.from_cache =
+      job[0].ci.from_cache && (!split || job[1].ci.from_cache);
+  m->stats.init_compile_s = split ? job[1].ci.seconds : 0.0;
+  free(job[0].text);
+  free(job[1].text);
+
+  double t1 = odeon__now();
+  if (!st)
+    st = load_image(be, job[0].cubin, &m->handle);
+  if (!st && split)
+    st = load_image(be, job[1].cubin, &m->init_handle);
+  free(job[0].cubin);
+  free(job[1].cubin);
+  if (st) {
+    st = odeon__error_context(st, "cuda: kernel '%s' for %s (%s): ", kname,
+                              be->info.arch, be->info.name);
+    module_free(be, m);
     return st;
   }
   st = module_setup(be, m, kname);
+  if (!st && m->info[ODEON_INFO_INIT_ENTRY] != split)
+    st = odeon__error(ODEON_E_INTERNAL,
+                      "kernel '%s': its info says initial-step entry %lld, "
+                      "the backend compiled %s",
+                      kname, m->info[ODEON_INFO_INIT_ENTRY],
+                      split ? "one" : "none");
+  if (!st && split)
+    st = init_setup(be, m, kname);
   if (st) {
-    be->api->cuModuleUnload(m->handle);
-    free(m);
+    module_free(be, m);
     return st;
   }
-  m->stats.load_s = odeon__now() - t0;
-  if (verbose())
+  m->stats.load_s = odeon__now() - t1;
+  if (verbose()) {
     fprintf(stderr,
             "odeon: cuda: kernel '%s' on %s (%s): %s %.1f ms, module load "
             "%.1f ms; %d registers, %d bytes local memory%s, block %d\n",
             kname, be->info.name, be->info.arch,
-            ci.from_cache ? "cache read" : "NVRTC compile (cold)",
-            ci.seconds * 1e3, m->stats.load_s * 1e3, m->stats.registers,
+            m->stats.from_cache ? "cache read" : "NVRTC compile (cold)",
+            m->stats.compile_s * 1e3, m->stats.load_s * 1e3, m->stats.registers,
             m->stats.local_bytes,
             m->stats.local_bytes ? " (spills or stack arrays)" : "",
             m->stats.block_size);
+    if (split)
+      fprintf(stderr,
+              "odeon: cuda: kernel '%s': initial-step entry %s %.1f ms on "
+              "its own thread; %d registers, %d bytes local memory, block "
+              "%d\n",
+              kname, job[1].ci.from_cache ? "cache read" : "compiled",
+              m->stats.init_compile_s * 1e3, m->stats.init_registers,
+              m->stats.init_local_bytes, m->init_block);
+  }
   *out = m;
   return ODEON_OK;
 }
@@ -183,10 +306,13 @@ void odeon__cuda_module_unload(odeon__backend *base, odeon__module *m) {
   if (!m)
     return;
   if (odeon__cuda_bind(be) == ODEON_OK) {
-    odeon__CUresult r = be->api->cuModuleUnload(m->handle);
-    if (r != ODEON__CUDA_SUCCESS) {
-      odeon__cu_fail(be->api, r, "cuModuleUnload");
-      fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+    odeon__CUmodule h[2] = {m->handle, m->init_handle};
+    for (int i = 0; i < 2; i++) {
+      odeon__CUresult r = h[i] ? be->api->cuModuleUnload(h[i]) : 0;
+      if (r != ODEON__CUDA_SUCCESS) {
+        odeon__cu_fail(be->api, r, "cuModuleUnload");
+        fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+      }
     }
   }
   free(m);

@@ -291,6 +291,35 @@ int odeon__cuda_memset(odeon__stream *s, void *dst, int value, size_t bytes) {
   return ODEON_OK;
 }
 
+/* One launch of `fn` over args->n runs, `block` threads a block. */
+static int launch_fn(odeon__stream *s, odeon__CUfunction fn, const char *fname,
+                     const char *trace_name, long long block,
+                     const odeon_kernel_args *args) {
+  long long grid = (args->n + block - 1) / block;
+  if (grid > 2147483647LL)
+    return odeon__error(ODEON_E_RANGE,
+                        "cuda launch: %lld runs need %lld blocks of %lld, "
+                        "more than a grid holds (2^31-1); use smaller chunks",
+                        args->n, grid, block);
+  /* Kernel parameters are copied by cuLaunchKernel at the call, so the
+     caller's args may change right after it returns. */
+  void *params[1] = {(void *)args};
+  s->seq++;
+  trace_mark *tm = trace_open_op(s, trace_name);
+  odeon__CUresult r =
+      s->be->api->cuLaunchKernel(fn, (unsigned)grid, 1, 1, (unsigned)block, 1,
+                                 1, 0, s->handle, params, NULL);
+  trace_close_op(s, tm, r == ODEON__CUDA_SUCCESS);
+  if (r != ODEON__CUDA_SUCCESS) {
+    char what[160];
+    snprintf(what, sizeof what,
+             "cuLaunchKernel(%s, %lld blocks x %lld threads, %lld runs)", fname,
+             grid, block, args->n);
+    return stream_fail(s, odeon__cu_fail(s->be->api, r, what));
+  }
+  return ODEON_OK;
+}
+
 int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
                        const odeon_kernel_args *args) {
   int st = stream_ready(s);
@@ -306,31 +335,21 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
                                        "cuLaunchKernel(%lld runs): injected "
                                        "fault",
                                        args->n));
-  long long block = m->stats.block_size;
-  long long grid = (args->n + block - 1) / block;
-  if (grid > 2147483647LL)
-    return odeon__error(ODEON_E_RANGE,
-                        "cuda launch: %lld runs need %lld blocks of %lld, "
-                        "more than a grid holds (2^31-1); use smaller chunks",
-                        args->n, grid, block);
-  /* Kernel parameters are copied by cuLaunchKernel at the call, so the
-     caller's args may change right after it returns. */
-  void *params[1] = {(void *)args};
-  s->seq++;
-  trace_mark *tm = trace_open_op(s, "kernel");
-  odeon__CUresult r =
-      s->be->api->cuLaunchKernel(m->fn, (unsigned)grid, 1, 1, (unsigned)block,
-                                 1, 1, 0, s->handle, params, NULL);
-  trace_close_op(s, tm, r == ODEON__CUDA_SUCCESS);
-  if (r != ODEON__CUDA_SUCCESS) {
-    char what[160];
-    snprintf(what, sizeof what,
-             "cuLaunchKernel(odeon_kernel_cuda, %lld blocks x %lld threads, "
-             "%lld runs)",
-             grid, block, args->n);
-    return stream_fail(s, odeon__cu_fail(s->be->api, r, what));
+  /* A kernel whose automatic initial step was compiled apart reads it from
+     h0: its entry runs first, in the same stream, where a run starts from
+     y0 without a given dt (the condition under which the kernel reads h0). */
+  if (m->init_fn && odeon__init_entry_runs(args)) {
+    if (!args->h0)
+      return odeon__error(ODEON_E_INVAL,
+                          "cuda launch: the kernel reads its initial steps "
+                          "from args.h0 ([n] doubles), which is NULL");
+    st = launch_fn(s, m->init_fn, "odeon_init_cuda", "initial step",
+                   m->init_block, args);
+    if (st)
+      return st;
   }
-  return ODEON_OK;
+  return launch_fn(s, m->fn, "odeon_kernel_cuda", "kernel", m->stats.block_size,
+                   args);
 }
 
 /* ---------------------------------------------------------------- events */

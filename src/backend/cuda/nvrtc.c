@@ -41,10 +41,12 @@ static struct {
 static int nv_status;
 static char nv_reason[2048];
 static pthread_once_t nv_once = PTHREAD_ONCE_INIT;
-/* NVRTC is documented thread-safe only for distinct programs in recent
-   releases; compiles are rare and cached, so one lock keeps every version
-   safe at no measurable cost. */
+/* NVRTC compiles distinct programs on several threads at once from
+   release 12 on (the CUDA backend compiles a kernel and its initial-step
+   entry together: cuda_module.c); older releases take this lock, one
+   compile at a time. */
 static pthread_mutex_t nv_lock = PTHREAD_MUTEX_INITIALIZER;
+#define NV_CONCURRENT_SINCE 12000
 
 /* Every kernel is compiled with these: IEEE division and square root (no
    --use_fast_math, so GPU and CPU results stay comparable); fused
@@ -128,7 +130,7 @@ static void nv_read_extra(void) {
     }
     nv.extra[nv.n_extra++] = tok;
   }
-  /* the options compile_locked passes, but the architecture's */
+  /* the options compile_program passes, but the architecture's */
   size_t len = 0;
   for (int i = 0; i < NV_N_OPTIONS; i++)
     len += (size_t)snprintf(nv.options + len, sizeof nv.options - len, "%s%s",
@@ -221,9 +223,9 @@ static int nv_call(nvrtc_result r, const char *what) {
                       nv.GetErrorString ? nv.GetErrorString(r) : "?", r);
 }
 
-static int compile_locked(const char *source, const char *name,
-                          const char *arch, int verbose, void **cubin,
-                          size_t *cubin_size, char **log_out) {
+static int compile_program(const char *source, const char *name,
+                           const char *arch, int verbose, void **cubin,
+                           size_t *cubin_size, char **log_out) {
   int n_headers = odeon__core_file_count;
   const char **texts = calloc((size_t)n_headers + 1, sizeof *texts);
   const char **names = calloc((size_t)n_headers + 1, sizeof *names);
@@ -329,10 +331,13 @@ int odeon__nvrtc_compile(const char *source, const char *name, const char *arch,
     return st;
   if (nv.extra_error[0])
     return odeon__error(ODEON_E_INVAL, "nvrtc compile: %s", nv.extra_error);
-  pthread_mutex_lock(&nv_lock);
-  st = compile_locked(source, name ? name : "odeon_kernel.cu", arch, verbose,
-                      cubin, cubin_size, log);
-  pthread_mutex_unlock(&nv_lock);
+  const int serial = nv.version < NV_CONCURRENT_SINCE;
+  if (serial)
+    pthread_mutex_lock(&nv_lock);
+  st = compile_program(source, name ? name : "odeon_kernel.cu", arch, verbose,
+                       cubin, cubin_size, log);
+  if (serial)
+    pthread_mutex_unlock(&nv_lock);
   return st;
 }
 

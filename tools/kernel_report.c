@@ -319,7 +319,7 @@ int main(int argc, char **argv) {
   report rep[sizeof cases / sizeof cases[0]][2];
   int failed = 0;
   for (int c = 0; c < n_cases; c++)
-    rep[c][0].registers = -2; /* not measured (--only) */
+    rep[c][0].registers = rep[c][1].registers = -2; /* not measured */
   for (int c = 0; c < n_cases; c++) {
     if (only && !strstr(cases[c].label, only))
       continue;

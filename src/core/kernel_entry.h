@@ -63,15 +63,7 @@ ODEON_EXPORT void odeon_init_cpu(const odeon_kernel_args *a, long long begin,
 extern "C" __device__ const long long odeon_kernel_info[ODEON_INFO_LEN] =
     ODEON_KERNEL_INFO_INIT;
 
-#ifdef ODEON_XP_MINB
-extern "C" __global__ void __launch_bounds__(ODEON_XP_BOUNDS, ODEON_XP_MINB)
-    odeon_kernel_cuda(odeon_kernel_args a) {
-#elif defined(ODEON_XP_BOUNDS)
-extern "C" __global__ void __launch_bounds__(ODEON_XP_BOUNDS)
-    odeon_kernel_cuda(odeon_kernel_args a) {
-#else
 extern "C" __global__ void odeon_kernel_cuda(odeon_kernel_args a) {
-#endif
   const long long r = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (r < a.n)
     odeon_run(&a, r);

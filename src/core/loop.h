@@ -425,17 +425,9 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
 #if ODEON_SUM_ON
     odeon_sum_init(&st.sum);
 #endif
-#if defined(ODEON_SPLIT_INIT) && defined(ODEON_XP_H0_FIRST)
-    st.h = a->dt > 0.0 ? a->dt : a->h0[r];
-#endif
     odeon_step_start(&st.ws, &cx, st.t, st.y);
-#if defined(ODEON_SPLIT_INIT) && defined(ODEON_XP_SELECT)
-    st.h = a->dt > 0.0 ? a->dt : a->h0[r];
-#endif
     if (ODEON_LOOP_ADAPTIVE && !(a->dt > 0.0)) {
-#if defined(ODEON_SPLIT_INIT) && (defined(ODEON_XP_H0_FIRST) || defined(ODEON_XP_SELECT))
-      cx.cnt[ODEON_CNT_RHS] += ODEON_INIT_RHS_EVALS;
-#elif defined(ODEON_SPLIT_INIT)
+#if defined(ODEON_SPLIT_INIT)
       /* computed by the init entry, which counts as it would inline */
       st.h = a->h0[r];
       cx.cnt[ODEON_CNT_RHS] += ODEON_INIT_RHS_EVALS;
@@ -453,9 +445,7 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       }
 #endif
     } else {
-#if !(defined(ODEON_SPLIT_INIT) && (defined(ODEON_XP_H0_FIRST) || defined(ODEON_XP_SELECT)))
       st.h = a->dt;
-#endif
     }
     if (!odeon_all_finite(st.y))
       cx.status |= ODEON_RUN_NONFINITE_BIT;

@@ -9,6 +9,9 @@
 
 #include "test_util.h"
 
+#include "backend/backend.h"
+#include "codegen/kernel_source.h"
+
 static const char *lorenz = "states:      x = 1, y = 0, z = 0\n"
                             "parameters:  rho = 21\n"
                             "constants:   sigma = 10, beta = 8/3\n"
@@ -161,11 +164,71 @@ static void test_bad_env(void **state) {
   odeon_model_destroy(m);
 }
 
+/* The backend's side: a split module says so in its info, and a launch
+   that would run the init entry without h0 is refused with a message; the
+   CPU's default compiles the step inline. */
+static void test_backend_contract(void **state) {
+  (void)state;
+  odeon_model_t *m;
+  assert_ok(odeon_model_from_string(lorenz, "split-test", &m));
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.algorithm = "tsit5";
+  odeon__kernel_config cfg;
+  assert_ok(odeon__kernel_config_init(m, &o, &cfg));
+  assert_int_equal(odeon__kernel_config_init_entry(&cfg), 1);
+  char *text = NULL;
+  assert_ok(odeon__kernel_source(m, &cfg, ODEON__LANG_C, &text));
+  odeon__backend_config bc = {0};
+  bc.threads = 2;
+  bc.timeout = 30;
+  odeon__backend *be = NULL;
+  assert_ok(odeon__backend_cpu_create(&bc, &be));
+  odeon__module_source src = {text, "split-contract", 8, 1};
+  for (int split = 0; split < 2; split++) {
+    if (split)
+      setenv("ODEON_INIT_KERNEL", "on", 1);
+    odeon__module *mod = NULL;
+    assert_ok(be->ops->module_load(be, &src, NULL, &mod));
+    unsetenv("ODEON_INIT_KERNEL");
+    long long info[ODEON_INFO_LEN];
+    assert_ok(be->ops->module_info(mod, info));
+    assert_int_equal(info[ODEON_INFO_INIT_ENTRY], split);
+    odeon__stream *st = NULL;
+    assert_ok(be->ops->stream_create(be, &st));
+    odeon_kernel_args a;
+    assert_ok(odeon__kernel_args_init(&cfg, &o, &a));
+    a.n = 4; /* nothing runs: the launch is refused or never waited on */
+    a.h0 = NULL;
+    if (split) {
+      assert_status(be->ops->launch_async(st, mod, &a), ODEON_E_INVAL);
+      assert_error_contains("args.h0");
+    }
+    assert_ok(be->ops->stream_destroy(be, st));
+    be->ops->module_unload(be, mod);
+  }
+  /* a method without an automatic step has nothing to split */
+  o.algorithm = "classical-rk4";
+  o.dt = 1e-3;
+  odeon__kernel_config_free(&cfg);
+  assert_ok(odeon__kernel_config_init(m, &o, &cfg));
+  assert_int_equal(odeon__kernel_config_init_entry(&cfg), 0);
+  o.algorithm = "tsit5"; /* nor one with a given dt */
+  odeon__kernel_config_free(&cfg);
+  assert_ok(odeon__kernel_config_init(m, &o, &cfg));
+  assert_int_equal(odeon__kernel_config_init_entry(&cfg), 0);
+  odeon__kernel_config_free(&cfg);
+  be->ops->destroy(be);
+  free(text);
+  odeon_model_destroy(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_families_bit_for_bit),
       cmocka_unit_test(test_driver_range_from_init),
       cmocka_unit_test(test_bad_env),
+      cmocka_unit_test(test_backend_contract),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

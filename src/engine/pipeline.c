@@ -479,7 +479,7 @@ int odeon__engine_check_request(odeon__engine *e) {
      cores (the rest compute), on a GPU all of them but the producer (the
      CPU has nothing else to do, and the host copies are what a GPU solve
      waits for), at most ODEON__MAX_HELPERS. */
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  long ncpu = odeon__cpus_available();
   int gpu = e->ops && strcmp(e->ops->name, "cpu") != 0;
   e->helpers = req->writeback_threads > 0 ? req->writeback_threads
                : ncpu <= 2                ? 0

@@ -1,12 +1,26 @@
 /* parallel.c - odeon__run_parts: a job split over short-lived threads, each
- * part's status and message carried back to the calling thread. */
+ * part's status and message carried back to the calling thread; and how
+ * many CPUs the process may use. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "util/parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "odeon.h"
 #include "util/error.h"
+
+int odeon__cpus_available(void) {
+#ifdef CPU_COUNT
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+#endif
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
 
 typedef struct part_run {
   odeon__part_fn fn;

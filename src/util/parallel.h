@@ -6,6 +6,10 @@
 
 #include <stddef.h>
 
+/* CPUs this process may run on (its affinity mask, so taskset and cpusets
+   count; else the CPUs online), at least 1. */
+int odeon__cpus_available(void);
+
 /* The most parts a job is split into (threads started: parts - 1). */
 #define ODEON__MAX_PARTS 16
 

@@ -9,6 +9,7 @@
 #include "backend/cpu/cpu.h"
 #include "util/error.h"
 #include "util/fault.h"
+#include "util/parallel.h"
 
 /* Every allocation carries a header holding its size, so dev_free can give
    the bytes back to the budget; 64 keeps the data cache-line aligned. */
@@ -167,8 +168,7 @@ int odeon__backend_cpu_create(const odeon__backend_config *cfg,
                         "got %d",
                         threads);
   if (threads == 0) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = n > 0 ? (int)n : 1;
+    threads = odeon__cpus_available();
   }
   double timeout = cfg && cfg->timeout > 0 ? cfg->timeout : 600.0;
   odeon__cpu_backend *c = calloc(1, sizeof *c);

@@ -214,7 +214,9 @@ int odeon__cuda_module_load(odeon__backend *base,
     return odeon__error(ODEON_E_INVAL, "cuda module_load: no kernel source");
   const char *kname = src->name ? src->name : "kernel";
   int split = 0;
-  int st = odeon__init_entry_wanted(src, 1, &split);
+  /* two programs at once need two CPUs; on one they would only take
+     longer than the kernel inline */
+  int st = odeon__init_entry_wanted(src, odeon__cpus_available() >= 2, &split);
   if (st)
     return st;
   st = odeon__cuda_bind(be);

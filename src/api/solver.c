@@ -151,8 +151,7 @@ static int create_cuda(odeon_solver_t *s, odeon__backend_config *bc,
 
 /* n CPU backends, the worker threads split between them. */
 static int create_cpu(odeon_solver_t *s, odeon__backend_config *bc, int n) {
-  int total =
-      bc->threads > 0 ? bc->threads : odeon__cpus_available();
+  int total = bc->threads > 0 ? bc->threads : odeon__cpus_available();
   if (total < 1)
     total = 1;
   for (int i = 0; i < n; i++) {

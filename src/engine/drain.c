@@ -17,6 +17,7 @@
 #include "backend/sync.h"
 #include "engine/engine_internal.h"
 #include "util/stream_copy.h"
+#include "util/parallel.h"
 #include "util/trace.h"
 
 #define PIECE_DEFAULT ((size_t)4 << 20)
@@ -308,7 +309,7 @@ int odeon__engine_lanes_start(odeon__engine *e) {
   lane_arg *args = (lane_arg *)(void *)(mem + jb);
   for (int i = 0; i < e->n_lanes; i++) {
     args[i] = (lane_arg){e, i};
-    if (pthread_create(&e->lane_threads[i], NULL, lane_main, &args[i]))
+    if (odeon__thread_start(&e->lane_threads[i], lane_main, &args[i]))
       break; /* fewer lanes; none at all is an error */
     e->lanes_started++;
   }

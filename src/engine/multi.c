@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/engine_internal.h"
+#include "util/parallel.h"
 
 void odeon__multi_split(long long runs, int n, const double *weight,
                         long long *begin) {
@@ -180,7 +181,7 @@ int odeon__engine_solve_multi(const odeon__engine_request *req,
     j->req.progress_user = j;
     if (begin[i] == begin[i + 1] || atomic_load(&m->stop))
       continue; /* no run for this device (fewer runs than devices) */
-    int rc = pthread_create(&tid[i], NULL, device_main, j);
+    int rc = odeon__thread_start(&tid[i], device_main, j);
     if (rc) {
       char what[96];
       snprintf(what, sizeof what, "cannot start its thread (errno %d)", rc);

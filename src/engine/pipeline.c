@@ -658,7 +658,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
   }
   if (!st) {
     int rc =
-        pthread_create(&e->writeback, NULL, odeon__engine_writeback_main, e);
+        odeon__thread_start(&e->writeback, odeon__engine_writeback_main, e);
     if (rc)
       st = odeon__error(ODEON_E_BACKEND,
                         "engine: cannot start the writeback thread (errno %d)",

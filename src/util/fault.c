@@ -47,7 +47,7 @@ long long odeon__fault_fired(odeon__fault_site site) {
 }
 
 const char *odeon__fault_name(odeon__fault_site site) {
-  static const char *const names[] = {"alloc", "copy", "launch", "event wait",
-                                      "sink write"};
+  static const char *const names[] = {"alloc",      "copy",       "launch",
+                                      "event wait", "sink write", "thread"};
   return (int)site >= 0 && site < ODEON__FAULT_SITES ? names[site] : "?";
 }

@@ -1,6 +1,6 @@
 /* fault.h - fault injection for tests: make the Nth allocation, copy,
- * launch, event wait or sink write fail, so that every error path of the
- * engine and the backends runs on purpose. Disarmed (the default) a hook
+ * launch, event wait, sink write or thread start fail, so that every error path
+ * of the engine and the backends runs on purpose. Disarmed (the default) a hook
  * costs one relaxed atomic load. The counters are process-wide. */
 #ifndef ODEON_UTIL_FAULT_H
 #define ODEON_UTIL_FAULT_H
@@ -11,6 +11,7 @@ typedef enum odeon__fault_site {
   ODEON__FAULT_LAUNCH,    /* a kernel launch when it executes */
   ODEON__FAULT_EVENT_WAIT,
   ODEON__FAULT_SINK_WRITE, /* a write of results to their destination */
+  ODEON__FAULT_THREAD,     /* starting a thread (odeon__thread_start) */
   ODEON__FAULT_SITES
 } odeon__fault_site;
 

@@ -1,9 +1,10 @@
 /* parallel.c - odeon__run_parts: a job split over short-lived threads, each
- * part's status and message carried back to the calling thread; and how
- * many CPUs the process may use. */
+ * part's status and message carried back to the calling thread; starting
+ * a thread (with its fault site); and how many CPUs the process may use. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "util/parallel.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -11,6 +12,13 @@
 
 #include "odeon.h"
 #include "util/error.h"
+#include "util/fault.h"
+
+int odeon__thread_start(pthread_t *thread, void *(*fn)(void *), void *arg) {
+  if (odeon__fault_hit(ODEON__FAULT_THREAD))
+    return EAGAIN;
+  return pthread_create(thread, NULL, fn, arg);
+}
 
 int odeon__cpus_available(void) {
 #ifdef CPU_COUNT
@@ -55,7 +63,7 @@ int odeon__run_parts(odeon__part_fn fn, void *ctx, int parts) {
   for (int p = 0; p < parts; p++)
     run[p] = (part_run){fn, ctx, p, parts, ODEON_OK, ""};
   for (int p = 1; p < parts; p++)
-    started[p] = pthread_create(&tid[p], NULL, part_main, &run[p]) == 0;
+    started[p] = odeon__thread_start(&tid[p], part_main, &run[p]) == 0;
   part_main(&run[0]);
   for (int p = 1; p < parts; p++)
     if (!started[p])

@@ -4,7 +4,14 @@
 #ifndef ODEON_UTIL_PARALLEL_H
 #define ODEON_UTIL_PARALLEL_H
 
+#include <pthread.h>
 #include <stddef.h>
+
+/* pthread_create with default attributes, except that the fault site
+   ODEON__FAULT_THREAD (util/fault.h) makes it fail with EAGAIN, so that
+   every thread odeon starts has its failure path tested. Returns 0 or an
+   errno value. */
+int odeon__thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* CPUs this process may run on (its affinity mask, so taskset and cpusets
    count; else the CPUs online), at least 1. */

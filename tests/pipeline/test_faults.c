@@ -1,7 +1,7 @@
 /* test_faults.c - fault injection: the Nth allocation, copy, launch, event
- * wait or sink write fails, or the caller cancels at a random point, or a
- * wait passes its deadline. Each time: the right status, a message naming
- * the stage and the chunk, back within a second, no thread left behind,
+ * wait, sink write or thread start fails, or the caller cancels at a random
+ * point, or a wait passes its deadline. Each time: the right status, a message
+ * naming the stage and the chunk, back within a second, no thread left behind,
  * no result, and a file destination left as PATH.incomplete. (Leaks are
  * checked by the AddressSanitizer build of this same test.) */
 #include <unistd.h>
@@ -213,6 +213,56 @@ static void drain_faults(void **state) {
   assert_true(copies > 0 && waits > 0 && writes > 0);
 }
 
+/* A thread that cannot be started (a stream's, the writeback's, a drain
+   lane's): the solve carries on with what it has where it can (fewer
+   lanes) and otherwise fails at once with a message naming the thread;
+   never a hang, a partial file or a thread left behind. */
+static void thread_faults(void **state) {
+  fixture *f = *state;
+  int fired_total = 0, failures = 0;
+  for (int drain = 0; drain < 2; drain++) {
+    g_drain = drain;
+    for (int nth = 1; nth <= 12; nth++) {
+      odeon__fault_arm(ODEON__FAULT_THREAD, nth, 1);
+      odeon_result_t *res = NULL;
+      double sec;
+      int st = solve(f, &res, &sec, NULL, NULL);
+      long long fired = odeon__fault_fired(ODEON__FAULT_THREAD);
+      odeon__fault_reset();
+      fired_total += fired > 0;
+      if (st == ODEON_OK) {
+        check_complete(f, res);
+        continue;
+      }
+      if (!fired)
+        print_error("no thread fault, yet: %s\n", odeon_last_error());
+      assert_true(fired > 0);
+      assert_null(res);
+      assert_true(sec < 1.0);
+      assert_int_equal(pk_threads_settled(f->threads), f->threads);
+      assert_int_equal(access(f->path, F_OK), -1);
+      assert_error_contains("thread");
+      failures++;
+    }
+  }
+  g_drain = 0;
+  print_message("thread faults: %d solves hit, %d failed\n", fired_total,
+                failures);
+  assert_true(fired_total >= 8);
+  assert_true(failures > 0);
+  /* no thread at all */
+  odeon__fault_arm(ODEON__FAULT_THREAD, 1, 1000000);
+  odeon_result_t *res = NULL;
+  double sec;
+  int st = solve(f, &res, &sec, NULL, NULL);
+  odeon__fault_reset();
+  assert_int_not_equal(st, ODEON_OK);
+  assert_null(res);
+  assert_true(sec < 1.0);
+  assert_int_equal(pk_threads_settled(f->threads), f->threads);
+  assert_error_contains("thread");
+}
+
 typedef struct cancel_at {
   int calls, at;
 } cancel_at;
@@ -317,6 +367,7 @@ int main(void) {
       cmocka_unit_test(sink_write_faults),
       cmocka_unit_test(alloc_faults),
       cmocka_unit_test(drain_faults),
+      cmocka_unit_test(thread_faults),
       cmocka_unit_test(random_cancel),
       cmocka_unit_test(deadline),
       cmocka_unit_test(chunks_sized_by_time),

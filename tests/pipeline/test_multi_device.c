@@ -320,6 +320,47 @@ static void test_fault_stops_all(void **state) {
   odeon_grid_destroy(g);
 }
 
+/* A thread that cannot be started, the devices' own among them: the solve
+   fails naming it or completes with the same results, and the solver
+   works afterwards. */
+static void test_thread_fault(void **state) {
+  (void)state;
+  odeon_grid_t *g = make_grid(1000);
+  odeon_result_t *ref = solve(NULL, g, NULL, 0);
+  int failed = 0;
+  for (int nth = 1; nth <= 8; nth++) {
+    odeon_options_t o;
+    set_options(&o, "cpu:3");
+    o.chunk_runs = 40;
+    int before = threads_now();
+    odeon_solver_t *s = NULL;
+    assert_ok(odeon_solver_create(model, &o, &s));
+    odeon_result_t *r = NULL;
+    odeon__fault_arm(ODEON__FAULT_THREAD, nth, 1);
+    int st = odeon_solve(s, g, NULL, &r);
+    long long fired = odeon__fault_fired(ODEON__FAULT_THREAD);
+    odeon__fault_reset();
+    assert_true(fired > 0);
+    if (st == ODEON_OK) {
+      assert_same(ref, r, "a thread fault the solve worked around");
+      odeon_result_destroy(r);
+    } else {
+      assert_null(r);
+      assert_error_contains("thread");
+      failed++;
+    }
+    odeon_result_t *again = NULL;
+    assert_ok(odeon_solve(s, g, NULL, &again));
+    assert_same(ref, again, "after a thread fault");
+    odeon_result_destroy(again);
+    odeon_solver_destroy(s);
+    assert_int_equal(threads_settled(before), before);
+  }
+  assert_true(failed > 0);
+  odeon_result_destroy(ref);
+  odeon_grid_destroy(g);
+}
+
 typedef struct prog {
   long long calls, last_runs, total, cancel_at;
   int in_call, overlapped, decreased;
@@ -574,6 +615,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_identical_to_one_device),
       cmocka_unit_test(test_user_and_file_destinations),
       cmocka_unit_test(test_fault_stops_all),
+      cmocka_unit_test(test_thread_fault),
       cmocka_unit_test(test_progress_and_cancel),
       cmocka_unit_test(test_per_run_drivers),
       cmocka_unit_test(test_verbose),

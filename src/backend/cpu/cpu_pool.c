@@ -6,6 +6,7 @@
 #include "backend/cpu/cpu.h"
 #include "backend/sync.h"
 #include "util/error.h"
+#include "util/parallel.h"
 
 typedef struct pool_job {
   odeon__cpu_block_fn fn;
@@ -100,7 +101,7 @@ int odeon__cpu_pool_create(int threads, odeon__cpu_pool **out) {
   }
   p->threads = threads;
   for (int i = 0; i < threads; i++) {
-    int rc = pthread_create(&p->tid[i], NULL, pool_main, p);
+    int rc = odeon__thread_start(&p->tid[i], pool_main, p);
     if (rc) {
       odeon__cpu_pool_destroy(p);
       return odeon__error(ODEON_E_BACKEND,

@@ -12,6 +12,7 @@
 #include "backend/sync.h"
 #include "util/error.h"
 #include "util/fault.h"
+#include "util/parallel.h"
 
 #define MSG_LEN 1024
 /* An idle stream thread re-checks its queue at this interval; wake-ups
@@ -203,7 +204,7 @@ int odeon__cpu_stream_create(odeon__backend *be, odeon__stream **out) {
     free(s);
     return odeon__error(ODEON_E_BACKEND, "cpu backend: pthread_cond_init");
   }
-  int rc = pthread_create(&s->thread, NULL, stream_main, s);
+  int rc = odeon__thread_start(&s->thread, stream_main, s);
   if (rc) {
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);

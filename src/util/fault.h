@@ -1,7 +1,8 @@
 /* fault.h - fault injection for tests: make the Nth allocation, copy,
- * launch, event wait, sink write or thread start fail, so that every error path
- * of the engine and the backends runs on purpose. Disarmed (the default) a hook
- * costs one relaxed atomic load. The counters are process-wide. */
+ * launch, event wait, sink write or thread start fail, or stall, so that
+ * every error path and deadline of the engine and the backends runs on
+ * purpose. Disarmed (the default) a hook costs one relaxed atomic load. The
+ * counters are process-wide. */
 #ifndef ODEON_UTIL_FAULT_H
 #define ODEON_UTIL_FAULT_H
 
@@ -18,6 +19,11 @@ typedef enum odeon__fault_site {
 /* Arm a site: the `nth` hit from now (1 = the next one) and the `count` - 1
  * hits after it fail. nth <= 0 disarms the site. */
 void odeon__fault_arm(odeon__fault_site site, long long nth, long long count);
+/* Arm a stall: the `nth` hit from now sleeps `seconds` and then goes ahead
+ * (odeon__fault_hit returns 0), as a slow disk or copy would; deadlines
+ * that span it are what it tests. */
+void odeon__fault_arm_stall(odeon__fault_site site, long long nth,
+                            double seconds);
 /* Disarm every site. */
 void odeon__fault_reset(void);
 /* Called by the code under test at the site: 1 if this hit must fail. */

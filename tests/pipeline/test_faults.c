@@ -263,6 +263,42 @@ static void thread_faults(void **state) {
   assert_error_contains("thread");
 }
 
+/* A drain lane's write of results that stalls past the deadline (a slow
+   disk): the writeback's wait for the slot's pieces, or the producer's
+   for the slot, ends the solve with E_TIMEOUT, and the stalled lane is
+   joined once its write returns. */
+static void drain_stall(void **state) {
+  fixture *f = *state;
+  int drain_timeouts = 0;
+  for (int nth = 2; nth <= 10; nth += 4) {
+    odeon__engine_request req;
+    pk_request(&req, &f->env, f->grid);
+    odeon_dest_t dest = {0};
+    dest.kind = ODEON_DEST_FILE;
+    dest.path = f->path;
+    req.dest = &dest;
+    req.chunk_runs = 3;
+    req.window_samples = 11;
+    req.slots = 3;
+    req.drain = 1;
+    req.drain_lanes = 3;
+    req.drain_piece = 64;
+    req.timeout = 0.1;
+    remove_outputs(f);
+    odeon__fault_arm_stall(ODEON__FAULT_SINK_WRITE, nth, 0.4);
+    odeon_result_t *res = NULL;
+    double t = odeon__now();
+    int st = odeon__engine_solve(&req, &res);
+    double sec = odeon__now() - t;
+    odeon__fault_reset();
+    check_failed(f, st, ODEON_E_TIMEOUT, res, sec, "stalled drain write");
+    assert_error_contains("within");
+    drain_timeouts += strstr(odeon_last_error(), "no piece landed") != NULL;
+  }
+  print_message("stalled drain writes: %d timed out in the drain wait\n",
+                drain_timeouts);
+}
+
 typedef struct cancel_at {
   int calls, at;
 } cancel_at;
@@ -368,6 +404,7 @@ int main(void) {
       cmocka_unit_test(alloc_faults),
       cmocka_unit_test(drain_faults),
       cmocka_unit_test(thread_faults),
+      cmocka_unit_test(drain_stall),
       cmocka_unit_test(random_cancel),
       cmocka_unit_test(deadline),
       cmocka_unit_test(chunks_sized_by_time),

@@ -66,8 +66,10 @@ static int teardown(void **state) {
 }
 
 /* Solves drain their outputs through drain lanes (drain.c) when set, and
-   failures whose message names a lane are counted. */
+   failures whose message names a lane are counted; g_timeout > 0 replaces
+   the solve's deadline. */
 static int g_drain, g_lane_failures;
+static double g_timeout;
 
 /* One solve with a file destination, 6 chunks x 2 time windows, 3 slots. */
 static int solve(fixture *f, odeon_result_t **res, double *seconds,
@@ -88,6 +90,8 @@ static int solve(fixture *f, odeon_result_t **res, double *seconds,
     req.drain_lanes = 3;
     req.drain_piece = 64; /* pieces of 8 values: 3 to 11 per output */
   }
+  if (g_timeout > 0)
+    req.timeout = g_timeout;
   remove_outputs(f);
   double t = odeon__now();
   int st = odeon__engine_solve(&req, res);
@@ -270,31 +274,20 @@ static void thread_faults(void **state) {
 static void drain_stall(void **state) {
   fixture *f = *state;
   int drain_timeouts = 0;
+  g_drain = 1;
+  g_timeout = 0.1;
   for (int nth = 2; nth <= 10; nth += 4) {
-    odeon__engine_request req;
-    pk_request(&req, &f->env, f->grid);
-    odeon_dest_t dest = {0};
-    dest.kind = ODEON_DEST_FILE;
-    dest.path = f->path;
-    req.dest = &dest;
-    req.chunk_runs = 3;
-    req.window_samples = 11;
-    req.slots = 3;
-    req.drain = 1;
-    req.drain_lanes = 3;
-    req.drain_piece = 64;
-    req.timeout = 0.1;
-    remove_outputs(f);
     odeon__fault_arm_stall(ODEON__FAULT_SINK_WRITE, nth, 0.4);
     odeon_result_t *res = NULL;
-    double t = odeon__now();
-    int st = odeon__engine_solve(&req, &res);
-    double sec = odeon__now() - t;
+    double sec;
+    int st = solve(f, &res, &sec, NULL, NULL);
     odeon__fault_reset();
     check_failed(f, st, ODEON_E_TIMEOUT, res, sec, "stalled drain write");
     assert_error_contains("within");
     drain_timeouts += strstr(odeon_last_error(), "no piece landed") != NULL;
   }
+  g_drain = 0;
+  g_timeout = 0;
   print_message("stalled drain writes: %d timed out in the drain wait\n",
                 drain_timeouts);
 }

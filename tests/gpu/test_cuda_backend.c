@@ -15,6 +15,7 @@
 
 #include "backend/backend.h"
 #include "backend/cuda/cuda_backend.h"
+#include "codegen/kernel_source.h"
 #include "gpu_kernels.h"
 
 static odeon__backend *be;
@@ -280,6 +281,126 @@ static void test_cached_load(void **state) {
   free(src);
 }
 
+/* One generated tsit5 float32 Lorenz solve of n runs (automatic first
+   step, start and end saved) with the module compiled under
+   $ODEON_INIT_KERNEL=`mode`; the final states and status words into
+   out[4n]. The split module says so and refuses a launch without h0. */
+static void split_solve(const char *mode, long long n, float *out) {
+  odeon_model_t *model = NULL;
+  assert_ok(odeon_model_from_string("states: x = 1, y = 0, z = 0\n"
+                                    "parameters: rho = 21\n"
+                                    "dx = 10*(y - x)\n"
+                                    "dy = x*(rho - z) - y\n"
+                                    "dz = x*y - 8/3*z\n",
+                                    "split", &model));
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.algorithm = "tsit5";
+  o.precision = ODEON_FLOAT32;
+  odeon__kernel_config cfg;
+  assert_ok(odeon__kernel_config_init(model, &o, &cfg));
+  char *text = NULL;
+  assert_ok(odeon__kernel_source(model, &cfg, ODEON__LANG_CUDA, &text));
+  odeon__module_source ks = {text, "split", 4,
+                             odeon__kernel_config_init_entry(&cfg)};
+  assert_int_equal(ks.init_entry, 1);
+  setenv("ODEON_INIT_KERNEL", mode, 1);
+  odeon__module *m = NULL;
+  assert_ok(be->ops->module_load(be, &ks, NULL, &m));
+  unsetenv("ODEON_INIT_KERNEL");
+  const int split = strcmp(mode, "off") != 0;
+  const odeon__cuda_module_stats *ms = odeon__cuda_module_stats_get(m);
+  long long info[ODEON_INFO_LEN];
+  assert_ok(be->ops->module_info(m, info));
+  assert_int_equal(info[ODEON_INFO_INIT_ENTRY], split);
+  assert_int_equal(ms->init_split, split);
+  print_message("%s: kernel %d registers, %d local bytes; init entry %d "
+                "registers, %d local bytes; %.1f ms\n",
+                split ? "split" : "inline", ms->registers, ms->local_bytes,
+                ms->init_registers, ms->init_local_bytes, ms->compile_s * 1e3);
+  assert_int_equal(ms->local_bytes, 0);
+  assert_int_equal(ms->init_local_bytes, 0);
+
+  odeon_kernel_args a;
+  assert_ok(odeon__kernel_args_init(&cfg, &o, &a));
+  assert_int_equal(a.n_samples, 2);
+  size_t in_b = (size_t)n * 4 * 4, out_b = (size_t)n * 2 * 3 * 4;
+  float *h_in = NULL, *h_out = NULL;
+  unsigned int *h_status = NULL;
+  void *d_in = NULL, *d_out = NULL, *d_status = NULL, *d_h0 = NULL;
+  assert_ok(be->ops->host_alloc(be, in_b, (void **)&h_in));
+  assert_ok(be->ops->host_alloc(be, out_b, (void **)&h_out));
+  assert_ok(be->ops->host_alloc(be, (size_t)n * 4, (void **)&h_status));
+  assert_ok(be->ops->dev_alloc(be, in_b, &d_in));
+  assert_ok(be->ops->dev_alloc(be, out_b, &d_out));
+  assert_ok(be->ops->dev_alloc(be, (size_t)n * 4, &d_status));
+  assert_ok(be->ops->dev_alloc(be, (size_t)n * 8, &d_h0));
+  for (long long i = 0; i < n; i++) {
+    h_in[i] = 1.0f + 0.001f * (float)(i % 97);
+    h_in[n + i] = 0.0f;
+    h_in[2 * n + i] = 0.0f;
+    h_in[3 * n + i] = (float)(21.0 * (double)i / (double)(n - 1));
+  }
+  odeon__stream *s = NULL;
+  odeon__event *e = NULL;
+  assert_ok(be->ops->stream_create(be, &s));
+  assert_ok(be->ops->event_create(be, &e));
+  assert_ok(be->ops->copy_h2d_async(s, d_in, h_in, in_b));
+  a.n = n;
+  a.y0 = d_in;
+  a.params = (unsigned char *)d_in + (size_t)n * 3 * 4;
+  a.out_state = d_out;
+  a.status = d_status;
+  a.h0 = NULL;
+  if (split) {
+    assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
+    assert_error_contains("args.h0");
+  }
+  a.h0 = d_h0;
+  assert_ok(be->ops->launch_async(s, m, &a));
+  assert_ok(be->ops->copy_d2h_async(s, h_out, d_out, out_b));
+  assert_ok(be->ops->copy_d2h_async(s, h_status, d_status, (size_t)n * 4));
+  assert_ok(be->ops->event_record(e, s));
+  assert_ok(be->ops->event_wait(e, odeon__now() + 60));
+  memcpy(out, h_out + 3 * n, (size_t)n * 3 * 4); /* the end sample */
+  memcpy(out + 3 * n, h_status, (size_t)n * 4);
+  be->ops->event_destroy(be, e);
+  assert_ok(be->ops->stream_destroy(be, s));
+  be->ops->dev_free(be, d_in);
+  be->ops->dev_free(be, d_out);
+  be->ops->dev_free(be, d_status);
+  be->ops->dev_free(be, d_h0);
+  be->ops->host_free(be, h_in);
+  be->ops->host_free(be, h_out);
+  be->ops->host_free(be, h_status);
+  be->ops->module_unload(be, m);
+  odeon__kernel_config_free(&cfg);
+  free(text);
+  odeon_model_destroy(model);
+}
+
+/* The automatic initial step compiled apart (kernel_args.h) gives the
+   inline kernel's states and status words, bit for bit. */
+static void test_split_initial_step(void **state) {
+  (void)state;
+  NEED_DEVICE();
+  const long long n = 4099;
+  float *inl = malloc((size_t)n * 4 * 4), *split = malloc((size_t)n * 4 * 4);
+  assert_non_null(inl);
+  assert_non_null(split);
+  split_solve("off", n, inl);
+  split_solve("on", n, split);
+  long long differ = 0;
+  for (long long i = 0; i < 4 * n; i++)
+    differ += memcmp(&inl[i], &split[i], 4) != 0;
+  if (differ)
+    print_error("split against inline: %lld of %lld values differ\n", differ,
+                4 * n);
+  assert_int_equal(differ, 0);
+  free(inl);
+  free(split);
+}
+
 static void test_compile_error(void **state) {
   (void)state;
   NEED_DEVICE();
@@ -429,6 +550,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_lorenz_f64),
       cmocka_unit_test(test_lorenz_f32),
       cmocka_unit_test(test_cached_load),
+      cmocka_unit_test(test_split_initial_step),
       cmocka_unit_test(test_compile_error),
       cmocka_unit_test(test_event_deadline),
       cmocka_unit_test(test_threads),

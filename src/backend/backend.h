@@ -87,6 +87,11 @@ typedef struct odeon__backend_ops {
                      const char *cache_dir, odeon__module **out);
   void (*module_unload)(odeon__backend *be, odeon__module *m);
   int (*module_info)(odeon__module *m, long long info[ODEON_INFO_LEN]);
+  /* Make m ready for launches with a carry (a chunk split into time
+     windows): a module loaded with a kernel that has none (CUDA, for a
+     faster first result: ODEON_NO_CARRY) compiles the one that has it
+     now, once; ODEON_OK at once where the kernel has it. Thread-safe. */
+  int (*module_windows)(odeon__backend *be, odeon__module *m);
 } odeon__backend_ops;
 
 struct odeon__backend {
@@ -97,6 +102,10 @@ struct odeon__backend {
  * automatic initial step, and the entry that computes it (kernel_args.h). */
 #define ODEON__SPLIT_INIT_LINE "#define ODEON_SPLIT_INIT 1\n"
 #define ODEON__INIT_ENTRY_LINE "#define ODEON_INIT_ENTRY 1\n"
+/* ... and the line of a kernel without the carry (loop.h), which starts
+ * runs but never resumes or saves them: what the CUDA backend loads first
+ * for a split kernel, the windowed one compiled when a solve needs it. */
+#define ODEON__NO_CARRY_LINE "#define ODEON_NO_CARRY 1\n"
 
 /* Whether to compile the automatic initial step of `src` apart
  * (kernel_args.h): $ODEON_INIT_KERNEL "on" or "off", else ("auto" or

@@ -409,7 +409,12 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   const long long n_samples = a->n_samples;
   const double t_end = odeon_t_end(a);
 
+  /* (a kernel without the carry, ODEON_NO_CARRY, only ever starts runs) */
+#if defined(ODEON_NO_CARRY)
+  {
+#else
   if (!a->resume) {
+#endif
     for (int i = 0; i < ODEON_N; i++)
       st.y[i] = ((const odeon_real *)a->y0)[(long long)i * n + r];
     st.t = a->t0;
@@ -438,21 +443,24 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
       st.h =
           odeon_initial_dt(&cx, st.t, st.y, st.ws.f0, t_end - st.t, a->dt_max);
 #else
-      {
-        odeon_real f0[ODEON_N];
-        odeon_rhs(&cx, st.t, st.y, f0);
-        st.h = odeon_initial_dt(&cx, st.t, st.y, f0, t_end - st.t, a->dt_max);
-      }
+    {
+      odeon_real f0[ODEON_N];
+      odeon_rhs(&cx, st.t, st.y, f0);
+      st.h = odeon_initial_dt(&cx, st.t, st.y, f0, t_end - st.t, a->dt_max);
+    }
 #endif
     } else {
       st.h = a->dt;
     }
     if (!odeon_all_finite(st.y))
       cx.status |= ODEON_RUN_NONFINITE_BIT;
-  } else {
+  }
+#if !defined(ODEON_NO_CARRY)
+  else {
     odeon_carry_load(a, r, &st, &cx);
     st.k = a->sample_begin;
   }
+#endif
 
   odeon_real y_new[ODEON_N];
 #if ODEON_LOOP_LATE_STATUS
@@ -697,8 +705,10 @@ ODEON_HD static inline void odeon_run(const odeon_kernel_args *a, long long r) {
   if (a->counters)
     for (int j = 0; j < ODEON_N_COUNTERS; j++)
       a->counters[(long long)j * n + r] = cx.cnt[j];
+#if !defined(ODEON_NO_CARRY)
   if (a->carry)
     odeon_carry_save(a, r, &st, &cx);
+#endif
 }
 
 #endif

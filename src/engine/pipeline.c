@@ -638,6 +638,11 @@ int odeon__engine_solve(const odeon__engine_request *req,
   size_t sizes[ODEON__SLOT_BUFFERS] = {0};
   if (!st)
     st = odeon__engine_setup_slots(e, sizes);
+  /* Time windows need the kernel that saves and reloads the run state; a
+     module loaded without it compiles it now, before any thread of the
+     solve waits on the producer or any launch is timed. */
+  if (!st && e->plan.launches_per_chunk > 1 && e->ops->module_windows)
+    st = e->ops->module_windows(e->be, req->module);
   long long probe = req->probe_runs > 0 ? req->probe_runs : PROBE_RUNS;
   if (!st && e->plan.chunk_runs > probe) {
     e->time_cap = probe;

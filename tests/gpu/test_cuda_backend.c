@@ -283,9 +283,11 @@ static void test_cached_load(void **state) {
 
 /* One generated tsit5 float32 Lorenz solve of n runs (automatic first
    step, start and end saved) with the module compiled under
-   $ODEON_INIT_KERNEL=`mode`; the final states and status words into
+   $ODEON_INIT_KERNEL=`mode`, in one launch or in two time windows (the
+   second resuming from the carry); the final states and status words into
    out[4n]. The split module says so and refuses a launch without h0. */
-static void split_solve(const char *mode, long long n, float *out) {
+static void split_solve(const char *mode, int windows, long long n,
+                        float *out) {
   odeon_model_t *model = NULL;
   assert_ok(odeon_model_from_string("states: x = 1, y = 0, z = 0\n"
                                     "parameters: rho = 21\n"
@@ -327,7 +329,8 @@ static void split_solve(const char *mode, long long n, float *out) {
   size_t in_b = (size_t)n * 4 * 4, out_b = (size_t)n * 2 * 3 * 4;
   float *h_in = NULL, *h_out = NULL;
   unsigned int *h_status = NULL;
-  void *d_in = NULL, *d_out = NULL, *d_status = NULL, *d_h0 = NULL;
+  void *d_in = NULL, *d_out = NULL, *d_status = NULL, *d_h0 = NULL,
+       *d_carry = NULL;
   assert_ok(be->ops->host_alloc(be, in_b, (void **)&h_in));
   assert_ok(be->ops->host_alloc(be, out_b, (void **)&h_out));
   assert_ok(be->ops->host_alloc(be, (size_t)n * 4, (void **)&h_status));
@@ -335,6 +338,8 @@ static void split_solve(const char *mode, long long n, float *out) {
   assert_ok(be->ops->dev_alloc(be, out_b, &d_out));
   assert_ok(be->ops->dev_alloc(be, (size_t)n * 4, &d_status));
   assert_ok(be->ops->dev_alloc(be, (size_t)n * 8, &d_h0));
+  size_t carry_b = (size_t)info[ODEON_INFO_CARRY_LEN] * (size_t)n * 8;
+  assert_ok(be->ops->dev_alloc(be, carry_b, &d_carry));
   for (long long i = 0; i < n; i++) {
     h_in[i] = 1.0f + 0.001f * (float)(i % 97);
     h_in[n + i] = 0.0f;
@@ -357,8 +362,29 @@ static void split_solve(const char *mode, long long n, float *out) {
     assert_error_contains("args.h0");
   }
   a.h0 = d_h0;
-  assert_ok(be->ops->launch_async(s, m, &a));
-  assert_ok(be->ops->copy_d2h_async(s, h_out, d_out, out_b));
+  if (windows == 1) {
+    assert_ok(be->ops->launch_async(s, m, &a));
+    assert_ok(be->ops->copy_d2h_async(s, h_out, d_out, out_b));
+  } else {
+    /* sample 0, then sample 1 resumed from the carry: the kernel for time
+       windows, compiled on demand where the module was loaded without */
+    a.carry = d_carry;
+    a.sample_begin = 0;
+    a.sample_end = 1;
+    if (split)
+      assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
+    assert_ok(be->ops->module_windows(be, m));
+    assert_ok(be->ops->module_windows(be, m)); /* once is enough */
+    assert_ok(be->ops->launch_async(s, m, &a));
+    a.sample_begin = 1;
+    a.sample_end = 2;
+    a.resume = 1;
+    a.out_state = (unsigned char *)d_out + (size_t)n * 3 * 4;
+    assert_ok(be->ops->launch_async(s, m, &a));
+    assert_ok(be->ops->copy_d2h_async(s, h_out, d_out, out_b / 2));
+    assert_ok(be->ops->copy_d2h_async(
+        s, h_out + 3 * n, (unsigned char *)d_out + out_b / 2, out_b / 2));
+  }
   assert_ok(be->ops->copy_d2h_async(s, h_status, d_status, (size_t)n * 4));
   assert_ok(be->ops->event_record(e, s));
   assert_ok(be->ops->event_wait(e, odeon__now() + 60));
@@ -370,6 +396,7 @@ static void split_solve(const char *mode, long long n, float *out) {
   be->ops->dev_free(be, d_out);
   be->ops->dev_free(be, d_status);
   be->ops->dev_free(be, d_h0);
+  be->ops->dev_free(be, d_carry);
   be->ops->host_free(be, h_in);
   be->ops->host_free(be, h_out);
   be->ops->host_free(be, h_status);
@@ -379,26 +406,32 @@ static void split_solve(const char *mode, long long n, float *out) {
   odeon_model_destroy(model);
 }
 
-/* The automatic initial step compiled apart (kernel_args.h) gives the
+/* The automatic initial step compiled apart (kernel_args.h), and the
+   kernel loaded without the carry and its windowed variant, give the
    inline kernel's states and status words, bit for bit. */
 static void test_split_initial_step(void **state) {
   (void)state;
   NEED_DEVICE();
   const long long n = 4099;
-  float *inl = malloc((size_t)n * 4 * 4), *split = malloc((size_t)n * 4 * 4);
-  assert_non_null(inl);
-  assert_non_null(split);
-  split_solve("off", n, inl);
-  split_solve("on", n, split);
-  long long differ = 0;
-  for (long long i = 0; i < 4 * n; i++)
-    differ += memcmp(&inl[i], &split[i], 4) != 0;
-  if (differ)
-    print_error("split against inline: %lld of %lld values differ\n", differ,
-                4 * n);
-  assert_int_equal(differ, 0);
-  free(inl);
-  free(split);
+  float *ref = malloc((size_t)n * 4 * 4), *got = malloc((size_t)n * 4 * 4);
+  assert_non_null(ref);
+  assert_non_null(got);
+  split_solve("off", 1, n, ref);
+  const char *modes[] = {"on", "off", "on"};
+  const int windows[] = {1, 2, 2};
+  for (int k = 0; k < 3; k++) {
+    split_solve(modes[k], windows[k], n, got);
+    long long differ = 0;
+    for (long long i = 0; i < 4 * n; i++)
+      differ += memcmp(&ref[i], &got[i], 4) != 0;
+    if (differ)
+      print_error("%s in %d window(s) against inline in one: %lld of %lld "
+                  "values differ\n",
+                  modes[k], windows[k], differ, 4 * n);
+    assert_int_equal(differ, 0);
+  }
+  free(ref);
+  free(got);
 }
 
 static void test_compile_error(void **state) {

@@ -120,17 +120,24 @@ static long compile_one(const char *model_text, const char *algorithm,
   char *text = NULL;
   assert_ok(odeon__kernel_source(m, &cfg, ODEON__LANG_CUDA, &text));
   /* What the CUDA backend compiles: an adaptive kernel split from its
-     initial-step entry (kernel_args.h), both programs checked; the
-     kernel's report is the one kept (the entry runs once per run). With
-     $ODEON_INIT_KERNEL=off the backend compiles the source inline:
-     test_inline_compiles checks that form. */
+     initial-step entry (kernel_args.h), the kernel without the carry and,
+     for time windows, with it: all three programs checked; the report kept
+     is the last one's, the kernel without the carry (the one most solves
+     run). With $ODEON_INIT_KERNEL=off the backend compiles the source
+     inline: test_inline_compiles checks that form. */
   const int split = odeon__kernel_config_init_entry(&cfg) && !inline_only;
   char *log = NULL;
   double t0 = odeon__now();
-  for (int part = split ? 1 : 0; part >= 0; part--) {
+  static const char *const lines[3] = {
+      ODEON__SPLIT_INIT_LINE ODEON__NO_CARRY_LINE, ODEON__INIT_ENTRY_LINE,
+      ODEON__SPLIT_INIT_LINE};
+  static const char *const parts[3] = {" (split kernel)",
+                                       " (initial-step entry)",
+                                       " (split kernel for time windows)"};
+  for (int part = split ? 2 : 0; part >= 0; part--) {
     char *prog = text;
     if (split) {
-      const char *line = part ? ODEON__INIT_ENTRY_LINE : ODEON__SPLIT_INIT_LINE;
+      const char *line = lines[part];
       size_t len = strlen(line) + strlen(text) + 1;
       prog = malloc(len);
       assert_non_null(prog);
@@ -142,9 +149,7 @@ static long compile_one(const char *model_text, const char *algorithm,
     if (st != ODEON_OK)
       print_error("%s %s for %s%s does not compile: %s\n", algorithm,
                   prec == ODEON_FLOAT32 ? "float32" : "float64", arch,
-                  split ? (part ? " (initial-step entry)" : " (split kernel)")
-                        : "",
-                  odeon_last_error());
+                  split ? parts[part] : "", odeon_last_error());
     if (prog != text)
       free(prog);
     assert_int_equal(st, ODEON_OK);
@@ -152,13 +157,13 @@ static long compile_one(const char *model_text, const char *algorithm,
   double secs = odeon__now() - t0;
   long spills = spill_bytes(log ? log : "");
   last_stack = stack_bytes(log ? log : "");
-  print_message("%-20s %s %-6s %4ld registers, %4ld bytes stack, %3ld bytes "
-                "spilled, %.2f s%s%s\n",
-                algorithm, prec == ODEON_FLOAT32 ? "f32" : "f64", arch,
-                registers_used(log ? log : ""), stack_bytes(log ? log : ""),
-                spills, secs,
-                summaries ? " (drivers, observables, summaries)" : "",
-                split ? " (split: kernel + initial-step entry)" : "");
+  print_message(
+      "%-20s %s %-6s %4ld registers, %4ld bytes stack, %3ld bytes "
+      "spilled, %.2f s%s%s\n",
+      algorithm, prec == ODEON_FLOAT32 ? "f32" : "f64", arch,
+      registers_used(log ? log : ""), stack_bytes(log ? log : ""), spills, secs,
+      summaries ? " (drivers, observables, summaries)" : "",
+      split ? " (split: kernel, initial-step entry, windowed kernel)" : "");
   free(log);
   free(text);
   odeon__kernel_config_free(&cfg);

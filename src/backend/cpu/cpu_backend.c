@@ -154,6 +154,7 @@ static const odeon__backend_ops cpu_ops = {
     .module_load = odeon__cpu_module_load,
     .module_unload = odeon__cpu_module_unload,
     .module_info = odeon__cpu_module_info,
+    .module_windows = NULL, /* every CPU kernel has the carry */
 };
 
 int odeon__backend_cpu_create(const odeon__backend_config *cfg,

@@ -177,6 +177,7 @@ static const odeon__backend_ops cuda_ops = {
     .module_load = odeon__cuda_module_load,
     .module_unload = odeon__cuda_module_unload,
     .module_info = odeon__cuda_module_info,
+    .module_windows = odeon__cuda_module_windows,
 };
 
 int odeon__backend_is_cuda(const odeon__backend *be) {

@@ -49,6 +49,15 @@ struct odeon__module {
   odeon__CUmodule init_handle;
   odeon__CUfunction init_fn;
   int init_block;
+  /* A split kernel is loaded without the carry (ODEON_NO_CARRY); the one
+     with it, for chunks split into time windows, is compiled from
+     win_text on first need (odeon__cuda_module_windows) into win, under
+     win_mu. win_text is NULL where the kernel has the carry itself. */
+  char *win_text;
+  char win_name[96];
+  char *cache_dir;
+  pthread_mutex_t win_mu;
+  struct odeon__module *win;
   long long info[ODEON_INFO_LEN];
   odeon__cuda_module_stats stats;
   int occupancy_block; /* the occupancy API's block size */
@@ -87,5 +96,6 @@ int odeon__cuda_module_load(odeon__backend *be, const odeon__module_source *src,
                             const char *cache_dir, odeon__module **out);
 void odeon__cuda_module_unload(odeon__backend *be, odeon__module *m);
 int odeon__cuda_module_info(odeon__module *m, long long info[ODEON_INFO_LEN]);
+int odeon__cuda_module_windows(odeon__backend *be, odeon__module *m);
 
 #endif

@@ -197,12 +197,24 @@ static int init_setup(odeon__cuda_backend *be, odeon__module *m,
   return ODEON_OK;
 }
 
-static void module_free(odeon__cuda_backend *be, odeon__module *m) {
-  if (m->handle)
-    be->api->cuModuleUnload(m->handle);
-  if (m->init_handle)
-    be->api->cuModuleUnload(m->init_handle);
+/* Unload a module's programs (the windowed variant's too) and free it;
+   the first unload failure is returned with its message. */
+static int module_free(odeon__cuda_backend *be, odeon__module *m) {
+  int st = ODEON_OK;
+  if (m->win)
+    st = module_free(be, m->win);
+  odeon__CUmodule h[2] = {m->handle, m->init_handle};
+  for (int i = 0; i < 2; i++) {
+    odeon__CUresult r = h[i] ? be->api->cuModuleUnload(h[i]) : 0;
+    if (r != ODEON__CUDA_SUCCESS && !st)
+      st = odeon__cu_fail(be->api, r, "cuModuleUnload");
+  }
+  if (m->win_text)
+    pthread_mutex_destroy(&m->win_mu);
+  free(m->win_text);
+  free(m->cache_dir);
   free(m);
+  return st;
 }
 
 int odeon__cuda_module_load(odeon__backend *base,
@@ -240,9 +252,27 @@ int odeon__cuda_module_load(odeon__backend *base,
   }
   snprintf(job[0].name, sizeof job[0].name, "%s", kname);
   snprintf(job[1].name, sizeof job[1].name, "%s-init", kname);
-  st = job_text(&job[0], split ? ODEON__SPLIT_INIT_LINE : "", src->text);
+  /* ... and the kernel is loaded without the carry: a fifth less to
+     compile before the first result (bench/NOTES.md); the one with it
+     only when a solve is split into time windows (module_windows). */
+  st = job_text(&job[0],
+                split ? ODEON__SPLIT_INIT_LINE ODEON__NO_CARRY_LINE : "",
+                src->text);
   if (!st && split)
     st = job_text(&job[1], ODEON__INIT_ENTRY_LINE, src->text);
+  cubin_job win = {0};
+  if (!st && split) {
+    st = job_text(&win, ODEON__SPLIT_INIT_LINE, src->text);
+    snprintf(m->win_name, sizeof m->win_name, "%s-windows", kname);
+    if (!st && cache_dir && !(m->cache_dir = strdup(cache_dir)))
+      st = odeon__error(ODEON_E_NOMEM, "cuda module: out of memory");
+    if (!st && pthread_mutex_init(&m->win_mu, NULL))
+      st = odeon__error(ODEON_E_BACKEND, "cuda module: pthread_mutex_init");
+    if (!st)
+      m->win_text = win.text;
+    else
+      free(win.text);
+  }
   double t0 = odeon__now();
   if (!st)
     st = odeon__run_parts(job_part, job, split ? 2 : 1);
@@ -308,16 +338,60 @@ void odeon__cuda_module_unload(odeon__backend *base, odeon__module *m) {
   if (!m)
     return;
   if (odeon__cuda_bind(be) == ODEON_OK) {
-    odeon__CUmodule h[2] = {m->handle, m->init_handle};
-    for (int i = 0; i < 2; i++) {
-      odeon__CUresult r = h[i] ? be->api->cuModuleUnload(h[i]) : 0;
-      if (r != ODEON__CUDA_SUCCESS) {
-        odeon__cu_fail(be->api, r, "cuModuleUnload");
-        fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-      }
+    if (module_free(be, m) != ODEON_OK)
+      fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+    return;
+  }
+  fprintf(stderr, "odeon: cuda: module unload: %s\n", odeon_last_error());
+}
+
+int odeon__cuda_module_windows(odeon__backend *base, odeon__module *m) {
+  odeon__cuda_backend *be = (odeon__cuda_backend *)base;
+  if (!m)
+    return odeon__error(ODEON_E_INVAL, "cuda module_windows: no module");
+  if (!m->win_text)
+    return ODEON_OK; /* the kernel has the carry */
+  pthread_mutex_lock(&m->win_mu);
+  int st = m->win ? ODEON_OK : odeon__cuda_bind(be);
+  if (!m->win && !st) {
+    odeon__module *w = calloc(1, sizeof *w);
+    void *cubin = NULL;
+    size_t size = 0;
+    odeon__cubin_info ci;
+    if (!w)
+      st = odeon__error(ODEON_E_NOMEM, "cuda module: out of memory");
+    if (!st)
+      st = odeon__cubin_get(m->win_text, m->win_name, be->info.arch,
+                            m->cache_dir, be->timeout, &cubin, &size, &ci);
+    if (!st)
+      st = load_image(be, cubin, &w->handle);
+    free(cubin);
+    if (!st)
+      st = module_setup(be, w, m->win_name);
+    /* the same kernel but for the carry: it must say the same */
+    if (!st && memcmp(w->info, m->info, sizeof w->info) != 0)
+      st = odeon__error(ODEON_E_INTERNAL,
+                        "kernel '%s': the variant with time windows reports "
+                        "other facts than the kernel",
+                        m->win_name);
+    if (!st) {
+      w->stats.from_cache = ci.from_cache;
+      w->stats.compile_s = ci.seconds;
+      m->win = w;
+      if (verbose())
+        fprintf(stderr,
+                "odeon: cuda: kernel '%s': %s %.1f ms; %d registers, block "
+                "%d\n",
+                m->win_name, ci.from_cache ? "cache read" : "compiled",
+                ci.seconds * 1e3, w->stats.registers, w->stats.block_size);
+    } else if (w) {
+      st = odeon__error_context(
+          st, "cuda: kernel '%s' for time windows: ", m->win_name);
+      module_free(be, w);
     }
   }
-  free(m);
+  pthread_mutex_unlock(&m->win_mu);
+  return st;
 }
 
 int odeon__cuda_module_info(odeon__module *m, long long info[ODEON_INFO_LEN]) {

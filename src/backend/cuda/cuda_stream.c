@@ -330,11 +330,28 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
                                        "not be NULL");
   if (args->n <= 0)
     return ODEON_OK;
+  if (args->resume && !args->carry)
+    return odeon__error(ODEON_E_INVAL,
+                        "cuda launch: resume without a carry to resume from");
   if (odeon__fault_hit(ODEON__FAULT_LAUNCH))
     return stream_fail(s, odeon__error(ODEON_E_BACKEND,
                                        "cuLaunchKernel(%lld runs): injected "
                                        "fault",
                                        args->n));
+  /* A launch with a carry (a chunk split into time windows) runs the
+     kernel that saves and reloads the run state, where the module was
+     loaded without it (module_windows compiled it before the solve). */
+  const odeon__module *k = m;
+  if (args->carry && m->win_text) {
+    pthread_mutex_lock(&m->win_mu);
+    k = m->win;
+    pthread_mutex_unlock(&m->win_mu);
+    if (!k)
+      return odeon__error(ODEON_E_INVAL,
+                          "cuda launch: a launch with a carry needs the "
+                          "kernel for time windows, which module_windows "
+                          "has not compiled");
+  }
   /* A kernel whose automatic initial step was compiled apart reads it from
      h0: its entry runs first, in the same stream, where a run starts from
      y0 without a given dt (the condition under which the kernel reads h0). */
@@ -348,7 +365,7 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
     if (st)
       return st;
   }
-  return launch_fn(s, m->fn, "odeon_kernel_cuda", "kernel", m->stats.block_size,
+  return launch_fn(s, k->fn, "odeon_kernel_cuda", "kernel", k->stats.block_size,
                    args);
 }
 

@@ -26,7 +26,10 @@
  * launched before the kernel's first time window when dt is 0 (automatic).
  * The CUDA backend compiles the two programs at once, on two threads: the
  * initial step (Hairer's, with a double pow) is about a quarter of an
- * adaptive kernel's code and of its compile time (loop.h).
+ * adaptive kernel's code and of its compile time (loop.h). It also loads
+ * such a kernel with ODEON_NO_CARRY defined (no resume, no carry saved)
+ * and compiles the one with the carry when a solve is split into time
+ * windows (backend.h: module_windows); a launch with a carry runs that.
  */
 #ifndef ODEON_CORE_KERNEL_ARGS_H
 #define ODEON_CORE_KERNEL_ARGS_H

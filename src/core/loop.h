@@ -13,6 +13,11 @@
  *                                     saved (save_every 0), so every
  *                                     sample is a hard stop of the steps
  *                                     and nothing is interpolated
+ * and from the backend (kernel_args.h):
+ *   ODEON_SPLIT_INIT                  the automatic first step is read
+ *                                     from h0 (odeon_init_run wrote it)
+ *   ODEON_NO_CARRY                    runs are only started, never
+ *                                     resumed or saved (one time window)
  *
  * Carry layout ([row][run] doubles, rows below, in order):
  *   t, h, status, n_samples_done, step valid, t_prev, h_prev,

@@ -370,11 +370,8 @@ int main(int argc, char **argv) {
          carry (its variant for time windows comes when a solve needs it) */
       const char *line[2] = {ODEON__SPLIT_INIT_LINE ODEON__NO_CARRY_LINE,
                              ODEON__INIT_ENTRY_LINE};
-      for (int i = 0; i < 2; i++) {
-        size_t len = strlen(line[i]) + strlen(src) + 1;
-        if ((texts[i] = malloc(len)))
-          snprintf(texts[i], len, "%s%s", line[i], src);
-      }
+      for (int i = 0; i < 2; i++)
+        texts[i] = odeon__source_with_line(line[i], src);
     }
     const char *progs[2] = {cases[c].split ? texts[0] : src, texts[1]};
     int n_prog = cases[c].split ? 2 : 1;

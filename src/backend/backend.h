@@ -118,6 +118,15 @@ int odeon__init_entry_wanted(const odeon__module_source *src, int dflt,
  * first time window (no resume) without a given dt, where the kernel reads
  * args.h0. */
 int odeon__init_entry_runs(const odeon_kernel_args *a);
+/* `line` followed by `text`, malloc'd (the caller frees): one part's
+ * source. NULL with ODEON_E_NOMEM set when memory is short. */
+char *odeon__source_with_line(const char *line, const char *text);
+/* What every backend's launch_async refuses before it queues anything: a
+ * resume without a carry, and, for a kernel that reads h0 (`reads_h0`),
+ * a launch that runs its initial-step entry without h0. `who` names the
+ * backend in the message. */
+int odeon__launch_check(int reads_h0, const odeon_kernel_args *a,
+                        const char *who);
 
 /* Monotonic clock in seconds, the time base of every deadline. */
 double odeon__now(void);

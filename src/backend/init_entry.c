@@ -1,6 +1,8 @@
-/* init_entry.c - what the backends share about a kernel's initial-step
- * entry (kernel_args.h: ODEON_SPLIT_INIT, ODEON_INIT_ENTRY): whether to
- * compile it apart ($ODEON_INIT_KERNEL) and when a launch runs it. */
+/* init_entry.c - what the backends share about a kernel compiled in parts
+ * (kernel_args.h: ODEON_SPLIT_INIT, ODEON_INIT_ENTRY, ODEON_NO_CARRY):
+ * whether to compile its initial step apart ($ODEON_INIT_KERNEL), each
+ * part's source, when a launch runs the initial-step entry, and the
+ * arguments a launch must carry for it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,4 +31,30 @@ int odeon__init_entry_wanted(const odeon__module_source *src, int dflt,
 
 int odeon__init_entry_runs(const odeon_kernel_args *a) {
   return !a->resume && !(a->dt > 0.0);
+}
+
+char *odeon__source_with_line(const char *line, const char *text) {
+  size_t a = strlen(line), b = strlen(text);
+  char *s = malloc(a + b + 1);
+  if (!s) {
+    odeon__error(ODEON_E_NOMEM, "out of memory for a %zu-byte kernel source",
+                 a + b + 1);
+    return NULL;
+  }
+  memcpy(s, line, a);
+  memcpy(s + a, text, b + 1);
+  return s;
+}
+
+int odeon__launch_check(int reads_h0, const odeon_kernel_args *a,
+                        const char *who) {
+  if (a->resume && !a->carry)
+    return odeon__error(
+        ODEON_E_INVAL, "%s launch: resume without a carry to resume from", who);
+  if (reads_h0 && odeon__init_entry_runs(a) && !a->h0)
+    return odeon__error(ODEON_E_INVAL,
+                        "%s launch: the kernel reads its initial steps from "
+                        "args.h0 ([n] doubles), which is NULL",
+                        who);
+  return ODEON_OK;
 }

@@ -150,10 +150,16 @@ int odeon__engine_setup_lanes(odeon__engine *e) {
   return st;
 }
 
+/* Where h0 starts in d_in for a chunk of n runs: after the inputs, 8-byte
+   aligned. */
+static size_t h0_offset(const odeon__engine *e, size_t n) {
+  size_t in = (size_t)(e->ns + e->np) * n * (size_t)e->rb;
+  return (in + 7) / 8 * 8;
+}
+
 double *odeon__engine_h0(const odeon__engine *e, const odeon__slot *s,
                          long long n) {
-  size_t in = (size_t)(e->ns + e->np) * (size_t)n * (size_t)e->rb;
-  return (double *)(void *)((unsigned char *)s->d_in + (in + 7) / 8 * 8);
+  return (double *)(void *)((unsigned char *)s->d_in + h0_offset(e, (size_t)n));
 }
 
 /* Bytes of each slot buffer for the current plan; also sets the staging
@@ -162,9 +168,8 @@ static void slot_sizes(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]) {
   size_t c = (size_t)e->plan.chunk_runs, rb = (size_t)e->rb;
   size_t k = (size_t)e->plan.window_samples;
   size_t wpl = (size_t)e->plan.windows_per_launch;
-  sz[B_IN] = (size_t)(e->ns + e->np) * c * rb;
-  if (e->h0) /* then h0, 8-byte aligned (odeon__engine_h0) */
-    sz[B_IN] = (sz[B_IN] + 7) / 8 * 8 + c * 8;
+  sz[B_IN] = e->h0 ? h0_offset(e, c) + c * 8 /* the inputs, then h0 */
+                   : (size_t)(e->ns + e->np) * c * rb;
   sz[B_STATE] = e->want_state ? k * (size_t)e->nsav * c * rb : 0;
   sz[B_OBS] = e->want_obs ? k * (size_t)e->nobs * c * rb : 0;
   sz[B_SUM] = e->want_sum ? wpl * (size_t)e->nsum * c * rb : 0;

@@ -361,6 +361,10 @@ static void split_solve(const char *mode, int windows, long long n,
     assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
     assert_error_contains("args.h0");
   }
+  a.resume = 1; /* nothing to resume from */
+  assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
+  assert_error_contains("resume without a carry");
+  a.resume = 0;
   a.h0 = d_h0;
   if (windows == 1) {
     assert_ok(be->ops->launch_async(s, m, &a));

@@ -137,11 +137,8 @@ static long compile_one(const char *model_text, const char *algorithm,
   for (int part = split ? 2 : 0; part >= 0; part--) {
     char *prog = text;
     if (split) {
-      const char *line = lines[part];
-      size_t len = strlen(line) + strlen(text) + 1;
-      prog = malloc(len);
+      prog = odeon__source_with_line(lines[part], text);
       assert_non_null(prog);
-      snprintf(prog, len, "%s%s", line, text);
     }
     free(log);
     log = NULL;

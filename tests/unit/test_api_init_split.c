@@ -165,8 +165,8 @@ static void test_bad_env(void **state) {
 }
 
 /* The backend's side: a split module says so in its info, and a launch
-   that would run the init entry without h0 is refused with a message; the
-   CPU's default compiles the step inline. */
+   that would run the init entry without h0, or resume without a carry, is
+   refused with a message; the CPU's default compiles the step inline. */
 static void test_backend_contract(void **state) {
   (void)state;
   odeon_model_t *m;
@@ -204,6 +204,10 @@ static void test_backend_contract(void **state) {
       assert_status(be->ops->launch_async(st, mod, &a), ODEON_E_INVAL);
       assert_error_contains("args.h0");
     }
+    a.resume = 1; /* a later time window, but nothing to resume from */
+    assert_status(be->ops->launch_async(st, mod, &a), ODEON_E_INVAL);
+    assert_error_contains("resume without a carry");
+    a.resume = 0;
     assert_ok(be->ops->stream_destroy(be, st));
     be->ops->module_unload(be, mod);
   }

@@ -377,14 +377,9 @@ int odeon__cpu_module_load(odeon__backend *be, const odeon__module_source *src,
                                    ODEON__INIT_ENTRY_LINE};
     const char *const path[2] = {src_path, init_path};
     for (int i = 0; i < 2 && !st; i++) {
-      odeon__strbuf text;
-      odeon__strbuf_init(&text);
-      odeon__strbuf_append(&text, prefix[i]);
-      odeon__strbuf_append(&text, src->text);
-      st = odeon__strbuf_ok(&text);
-      if (!st)
-        st = write_atomically(path[i], text.data);
-      odeon__strbuf_free(&text);
+      char *text = odeon__source_with_line(prefix[i], src->text);
+      st = text ? write_atomically(path[i], text) : ODEON_E_NOMEM;
+      free(text);
     }
   } else {
     st = write_atomically(src_path, src->text);

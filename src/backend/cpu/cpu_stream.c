@@ -331,10 +331,9 @@ int odeon__cpu_launch(odeon__stream *s, odeon__module *m,
   if (!m || !args)
     return odeon__error(ODEON_E_INVAL, "cpu stream: launch without a module "
                                        "or arguments");
-  if (m->init_entry && odeon__init_entry_runs(args) && !args->h0)
-    return odeon__error(ODEON_E_INVAL,
-                        "cpu stream: the kernel reads its initial steps from "
-                        "args.h0 ([n] doubles), which is NULL");
+  int st = odeon__launch_check(m->init_entry != NULL, args, "cpu");
+  if (st)
+    return st;
   stream_op *op = op_new(OP_LAUNCH);
   if (!op)
     return ODEON_E_NOMEM;

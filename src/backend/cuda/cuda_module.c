@@ -139,17 +139,6 @@ static int job_part(void *ctx, int part, int parts) {
   return st;
 }
 
-/* `prefix` + `text` into j->text. */
-static int job_text(cubin_job *j, const char *prefix, const char *text) {
-  size_t a = strlen(prefix), b = strlen(text);
-  j->text = malloc(a + b + 1);
-  if (!j->text)
-    return odeon__error(ODEON_E_NOMEM, "cuda module: out of memory");
-  memcpy(j->text, prefix, a);
-  memcpy(j->text + a, text, b + 1);
-  return ODEON_OK;
-}
-
 /* Load a CUBIN as a module; a load failure of an image newer than the
    driver says so. */
 static int load_image(odeon__cuda_backend *be, const void *cubin,
@@ -255,23 +244,24 @@ int odeon__cuda_module_load(odeon__backend *base,
   /* ... and the kernel is loaded without the carry: a fifth less to
      compile before the first result (bench/NOTES.md); the one with it
      only when a solve is split into time windows (module_windows). */
-  st = job_text(&job[0],
-                split ? ODEON__SPLIT_INIT_LINE ODEON__NO_CARRY_LINE : "",
-                src->text);
-  if (!st && split)
-    st = job_text(&job[1], ODEON__INIT_ENTRY_LINE, src->text);
-  cubin_job win = {0};
+  job[0].text = odeon__source_with_line(
+      split ? ODEON__SPLIT_INIT_LINE ODEON__NO_CARRY_LINE : "", src->text);
+  st = job[0].text ? ODEON_OK : ODEON_E_NOMEM;
+  if (!st && split &&
+      !(job[1].text =
+            odeon__source_with_line(ODEON__INIT_ENTRY_LINE, src->text)))
+    st = ODEON_E_NOMEM;
   if (!st && split) {
-    st = job_text(&win, ODEON__SPLIT_INIT_LINE, src->text);
+    char *win = odeon__source_with_line(ODEON__SPLIT_INIT_LINE, src->text);
     snprintf(m->win_name, sizeof m->win_name, "%s-windows", kname);
-    if (!st && cache_dir && !(m->cache_dir = strdup(cache_dir)))
+    if (!win || (cache_dir && !(m->cache_dir = strdup(cache_dir))))
       st = odeon__error(ODEON_E_NOMEM, "cuda module: out of memory");
-    if (!st && pthread_mutex_init(&m->win_mu, NULL))
+    else if (pthread_mutex_init(&m->win_mu, NULL))
       st = odeon__error(ODEON_E_BACKEND, "cuda module: pthread_mutex_init");
     if (!st)
-      m->win_text = win.text;
+      m->win_text = win;
     else
-      free(win.text);
+      free(win);
   }
   double t0 = odeon__now();
   if (!st)

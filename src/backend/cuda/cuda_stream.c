@@ -330,9 +330,8 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
                                        "not be NULL");
   if (args->n <= 0)
     return ODEON_OK;
-  if (args->resume && !args->carry)
-    return odeon__error(ODEON_E_INVAL,
-                        "cuda launch: resume without a carry to resume from");
+  if ((st = odeon__launch_check(m->init_fn != NULL, args, "cuda")))
+    return st;
   if (odeon__fault_hit(ODEON__FAULT_LAUNCH))
     return stream_fail(s, odeon__error(ODEON_E_BACKEND,
                                        "cuLaunchKernel(%lld runs): injected "
@@ -356,10 +355,6 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
      h0: its entry runs first, in the same stream, where a run starts from
      y0 without a given dt (the condition under which the kernel reads h0). */
   if (m->init_fn && odeon__init_entry_runs(args)) {
-    if (!args->h0)
-      return odeon__error(ODEON_E_INVAL,
-                          "cuda launch: the kernel reads its initial steps "
-                          "from args.h0 ([n] doubles), which is NULL");
     st = launch_fn(s, m->init_fn, "odeon_init_cuda", "initial step",
                    m->init_block, args);
     if (st)

@@ -26,6 +26,7 @@
  * Exit status: 0 (the table says PASS/MISS), 1 an error, 2 no device. */
 #include <math.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -711,6 +712,10 @@ static int run_program(char *const argv[], double *seconds, char *out,
 
 #define TTFR_MODELS 3
 
+static double tv_ms(struct timeval t) {
+  return t.tv_sec * 1e3 + t.tv_usec * 1e-3;
+}
+
 static void bench_time_to_first_result(void) {
   char cache[512];
   snprintf(cache, sizeof cache, "/tmp/odeon-bench-ttfr-%ld", (long)getpid());
@@ -729,7 +734,14 @@ static void bench_time_to_first_result(void) {
     char *src = ttfr_source(tag, &init_entry);
     odeon__module_source ks = {src, "ttfr", 4, init_entry};
     odeon__module *m = NULL;
+    /* what the process spent during the compile: CPU time of all its
+       threads, page faults, and how often the scheduler took a thread
+       away (involuntary switches): a slow compile with the same CPU time
+       waited for a core */
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
     GB_OK(gb_be->ops->module_load(gb_be, &ks, cache, &m), "module_load");
+    getrusage(RUSAGE_SELF, &r1);
     const odeon__cuda_module_stats *st = odeon__cuda_module_stats_get(m);
     double c = st->compile_s + st->load_s;
     if (c < cold)
@@ -740,6 +752,13 @@ static void bench_time_to_first_result(void) {
                                     : "small RK4 kernel",
            k + 1, st->compile_s * 1e3, st->load_s * 1e3, st->registers,
            st->local_bytes);
+    printf("  kernel program %.1f ms, init entry %.1f ms; process CPU user "
+           "%.1f ms, system %.1f ms, minor faults %ld, involuntary "
+           "switches %ld\n",
+           st->kernel_compile_s * 1e3, st->init_compile_s * 1e3,
+           tv_ms(r1.ru_utime) - tv_ms(r0.ru_utime),
+           tv_ms(r1.ru_stime) - tv_ms(r0.ru_stime), r1.ru_minflt - r0.ru_minflt,
+           r1.ru_nivcsw - r0.ru_nivcsw);
     gb_be->ops->module_unload(gb_be, m);
     free(src);
   }

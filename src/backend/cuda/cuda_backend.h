@@ -17,13 +17,14 @@ typedef struct odeon__cuda_device_info {
 } odeon__cuda_device_info;
 
 typedef struct odeon__cuda_module_stats {
-  int from_cache;     /* CUBIN read from the disk cache */
-  double compile_s;   /* NVRTC compile, or cache read */
-  double load_s;      /* cuModuleLoadData + symbol lookups */
-  int registers;      /* per thread */
-  int local_bytes;    /* local memory per thread (spills, stack arrays) */
-  int block_size;     /* threads per block used by launches */
-  int max_block_size; /* the largest the kernel allows */
+  int from_cache;          /* CUBIN read from the disk cache */
+  double compile_s;        /* NVRTC compile, or cache read */
+  double kernel_compile_s; /* the kernel program's own part of it */
+  double load_s;           /* cuModuleLoadData + symbol lookups */
+  int registers;           /* per thread */
+  int local_bytes;         /* local memory per thread (spills, stack arrays) */
+  int block_size;          /* threads per block used by launches */
+  int max_block_size;      /* the largest the kernel allows */
   /* the initial-step entry compiled apart (kernel_args.h), 0 if none: */
   int init_split;        /* 1 when there is one */
   double init_compile_s; /* its own compile or cache read, on a thread of

@@ -269,6 +269,7 @@ int odeon__cuda_module_load(odeon__backend *base,
   m->stats.compile_s = odeon__now() - t0;
   m->stats.from_cache =
       job[0].ci.from_cache && (!split || job[1].ci.from_cache);
+  m->stats.kernel_compile_s = job[0].ci.seconds;
   m->stats.init_compile_s = split ? job[1].ci.seconds : 0.0;
   free(job[0].text);
   free(job[1].text);

@@ -147,6 +147,9 @@ void *odeon__engine_writeback_main(void *arg);
 int odeon__engine_setup_slots(odeon__engine *e, size_t sz[ODEON__SLOT_BUFFERS]);
 /* Destroy the streams, then free events and buffers. */
 void odeon__engine_free_slots(odeon__engine *e);
+/* Destroy a stream (NULL: nothing) whose work is over; a failure is
+   reported on stderr, since it can neither be returned nor retried. */
+void odeon__engine_stream_release(odeon__backend *be, odeon__stream *s);
 /* Hand the slots of a successful solve to the request's cache. */
 void odeon__engine_store_cache(odeon__engine *e,
                                const size_t sz[ODEON__SLOT_BUFFERS]);

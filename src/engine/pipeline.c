@@ -688,8 +688,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
     /* Stop the streams first: queued work is discarded and its events are
        signalled, which wakes a writeback thread waiting on one. */
     for (int i = 0; i < e->n_slots; i++) {
-      if (e->slots[i].stream)
-        e->ops->stream_destroy(e->be, e->slots[i].stream);
+      odeon__engine_stream_release(e->be, e->slots[i].stream);
       e->slots[i].stream = NULL;
     }
   }

@@ -3,6 +3,7 @@
  * when memory is short) and drain lanes (a stream, two events, two pinned
  * buffers): allocated or taken from the solver's cache, released streams
  * first. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,12 +65,19 @@ struct odeon__engine_cache {
   odeon__lane lanes[ODEON__MAX_LANES];
 };
 
+/* Destroy a stream whose work is over. A failure cannot undo the solve's
+   results and the release cannot be retried: it is reported, as the
+   backends report a failed free, rather than lost. */
+void odeon__engine_stream_release(odeon__backend *be, odeon__stream *s) {
+  if (s && be->ops->stream_destroy(be, s) != ODEON_OK)
+    fprintf(stderr, "odeon: %s: %s\n", be->ops->name, odeon_last_error());
+}
+
 static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
   const odeon__backend_ops *ops = be->ops;
   /* Streams first: their threads may still touch the buffers. */
   for (int i = 0; i < n; i++) {
-    if (slots[i].stream)
-      ops->stream_destroy(be, slots[i].stream);
+    odeon__engine_stream_release(be, slots[i].stream);
     slots[i].stream = NULL;
   }
   for (int i = 0; i < n; i++) {
@@ -90,8 +98,7 @@ static void release_slots(odeon__backend *be, odeon__slot *slots, int n) {
 static void release_lanes(odeon__backend *be, odeon__lane *lanes, int n) {
   const odeon__backend_ops *ops = be->ops;
   for (int i = 0; i < n; i++) {
-    if (lanes[i].stream)
-      ops->stream_destroy(be, lanes[i].stream);
+    odeon__engine_stream_release(be, lanes[i].stream);
     lanes[i].stream = NULL;
   }
   for (int i = 0; i < n; i++) {

@@ -152,6 +152,10 @@ const odeon__cuda_api *odeon__cuda_api_get(int *status) {
   return &odeon__api;
 }
 
+odeon__cuda_api *odeon__cuda_api_for_tests(int *status) {
+  return odeon__cuda_api_get(status) ? &odeon__api : NULL;
+}
+
 const char *odeon__cu_name(const odeon__cuda_api *api, odeon__CUresult r) {
   const char *s = NULL;
   if (api && api->cuGetErrorName &&

@@ -145,6 +145,13 @@ typedef struct odeon__cuda_api {
  * meaning the driver is too old, cuInit failed). Thread-safe. */
 const odeon__cuda_api *odeon__cuda_api_get(int *status);
 
+/* For tests only: the same table, writable, so that a test can put a
+ * wrapper in front of a driver entry point and make that call fail, with
+ * the real driver behind every other call
+ * (tests/gpu/test_cuda_driver_faults.c). Swap entries only while no odeon
+ * backend exists. NULL as odeon__cuda_api_get. */
+odeon__cuda_api *odeon__cuda_api_for_tests(int *status);
+
 /* Turn a failed driver call into an odeon status with a message naming the
  * call and the CUresult ("cuMemAlloc(4096 bytes): CUDA_ERROR_OUT_OF_MEMORY
  * (out of memory)"). `what` names the call and its arguments.

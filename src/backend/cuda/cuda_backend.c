@@ -86,10 +86,19 @@ static void report_free_failure(odeon__cuda_backend *be, odeon__CUresult r,
   fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
 }
 
+/* Make the context current for a release that cannot return a status: a
+   failure is reported, and the release is still tried (leaving the memory
+   would only add a leak to the failure). */
+static void bind_for_release(odeon__cuda_backend *be) {
+  if (odeon__cuda_bind(be) != ODEON_OK)
+    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+}
+
 static void cuda_dev_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
-  if (!ptr || odeon__cuda_bind(be) != ODEON_OK)
+  if (!ptr)
     return;
+  bind_for_release(be);
   odeon__CUresult r = be->api->cuMemFree((odeon__CUdeviceptr)(uintptr_t)ptr);
   if (r != ODEON__CUDA_SUCCESS)
     report_free_failure(be, r, "cuMemFree");
@@ -123,11 +132,18 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
 /* Page-locked host memory (cuMemHostAlloc'ed, or registered with
    cuMemHostRegister / cudaHostRegister) that covers all of [p, p + bytes):
    the driver's pointer attributes say so; pageable memory makes the query
-   fail, which is the common answer, not an error. */
+   fail, which is the common answer, not an error. Without the context the
+   answer is "no": the staged path then serves the buffer, and the failure
+   is reported. */
 static int cuda_host_direct(odeon__backend *base, const void *p, size_t bytes) {
   odeon__cuda_backend *be = (odeon__cuda_backend *)base;
-  if (!p || !bytes || odeon__cuda_bind(be) != ODEON_OK)
+  if (!p || !bytes)
     return 0;
+  if (odeon__cuda_bind(be) != ODEON_OK) {
+    fprintf(stderr, "odeon: cuda: page-locked check (results are staged): %s\n",
+            odeon_last_error());
+    return 0;
+  }
   odeon__CUdeviceptr at = (odeon__CUdeviceptr)(uintptr_t)p;
   unsigned int type = 0;
   odeon__CUdeviceptr start = 0;
@@ -145,8 +161,9 @@ static int cuda_host_direct(odeon__backend *base, const void *p, size_t bytes) {
 
 static void cuda_host_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
-  if (!ptr || odeon__cuda_bind(be) != ODEON_OK)
+  if (!ptr)
     return;
+  bind_for_release(be);
   odeon__CUresult r = be->api->cuMemFreeHost(ptr);
   if (r != ODEON__CUDA_SUCCESS)
     report_free_failure(be, r, "cuMemFreeHost");

@@ -94,14 +94,20 @@ static int module_setup(odeon__cuda_backend *be, odeon__module *m,
   if (r != ODEON__CUDA_SUCCESS)
     return odeon__cu_fail(api, r, "cuOccupancyMaxPotentialBlockSize");
   int best = 0;
-  if (block > 0 && api->cuOccupancyMaxActiveBlocksPerMultiprocessor(
-                       &best, m->fn, block, 0) == ODEON__CUDA_SUCCESS) {
+  if (block > 0) {
+    r = api->cuOccupancyMaxActiveBlocksPerMultiprocessor(&best, m->fn, block,
+                                                         0);
+    if (r != ODEON__CUDA_SUCCESS)
+      return odeon__cu_fail(api, r,
+                            "cuOccupancyMaxActiveBlocksPerMultiprocessor");
     best *= block; /* resident threads per multiprocessor */
     for (int b = 128; b < block; b += 32) {
       int n = 0;
-      if (api->cuOccupancyMaxActiveBlocksPerMultiprocessor(&n, m->fn, b, 0) ==
-              ODEON__CUDA_SUCCESS &&
-          n * b >= best) {
+      r = api->cuOccupancyMaxActiveBlocksPerMultiprocessor(&n, m->fn, b, 0);
+      if (r != ODEON__CUDA_SUCCESS)
+        return odeon__cu_fail(api, r,
+                              "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+      if (n * b >= best) {
         block = b;
         break;
       }
@@ -328,12 +334,12 @@ void odeon__cuda_module_unload(odeon__backend *base, odeon__module *m) {
   odeon__cuda_backend *be = (odeon__cuda_backend *)base;
   if (!m)
     return;
-  if (odeon__cuda_bind(be) == ODEON_OK) {
-    if (module_free(be, m) != ODEON_OK)
-      fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-    return;
-  }
-  fprintf(stderr, "odeon: cuda: module unload: %s\n", odeon_last_error());
+  /* Unload cannot return a status: failures are reported, and the modules
+     are still unloaded. */
+  if (odeon__cuda_bind(be) != ODEON_OK)
+    fprintf(stderr, "odeon: cuda: module unload: %s\n", odeon_last_error());
+  if (module_free(be, m) != ODEON_OK)
+    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
 }
 
 int odeon__cuda_module_windows(odeon__backend *base, odeon__module *m) {

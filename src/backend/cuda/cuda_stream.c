@@ -434,13 +434,15 @@ void odeon__cuda_event_destroy(odeon__backend *base, odeon__event *e) {
   if (!e)
     return;
   odeon__cuda_backend *be = e->be;
-  if (odeon__cuda_bind(be) == ODEON_OK) {
-    /* Legal with work pending: the driver frees it once reached. */
-    odeon__CUresult r = be->api->cuEventDestroy(e->handle);
-    if (r != ODEON__CUDA_SUCCESS) {
-      odeon__cu_fail(be->api, r, "cuEventDestroy");
-      fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-    }
+  /* A failure cannot be returned: it is reported, and the event is still
+     destroyed (legal with work pending: the driver frees it once
+     reached). */
+  if (odeon__cuda_bind(be) != ODEON_OK)
+    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+  odeon__CUresult r = be->api->cuEventDestroy(e->handle);
+  if (r != ODEON__CUDA_SUCCESS) {
+    odeon__cu_fail(be->api, r, "cuEventDestroy");
+    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
   }
   pthread_mutex_lock(&e->mu);
   if (!event_unref_locked(e))

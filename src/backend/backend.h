@@ -66,7 +66,6 @@ typedef struct odeon__backend_ops {
      any memory; CUDA: page-locked memory, e.g. cudaHostRegister'ed), so
      results need no staging and no host copy; 0 otherwise */
   int (*host_direct)(odeon__backend *be, const void *p, size_t bytes);
-  int (*memset_async)(odeon__stream *s, void *dst, int value, size_t bytes);
   /* rows x width 32-bit words of device memory, rows pitch bytes apart,
      set to `value` (a float's bits, or every other word of a double's) */
   int (*fill32_async)(odeon__stream *s, void *dst, size_t pitch,

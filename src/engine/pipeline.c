@@ -628,9 +628,16 @@ int odeon__engine_solve(const odeon__engine_request *req,
     choose_uniform(e);
     st = odeon__engine_choose_drain(e);
   }
-  if (!st && odeon__engine_setup_lanes(e))
-    odeon__engine_drain_none(e); /* no pinned memory for the lanes: staged,
-                                    slower into pageable memory, not wrong */
+  if (!st) {
+    /* No pinned memory for the lanes: staged, slower into pageable memory,
+       not wrong. Any other failure (a stream or event the backend could
+       not make) is the solve's. */
+    const int lanes_st = odeon__engine_setup_lanes(e);
+    if (lanes_st == ODEON_E_NOMEM)
+      odeon__engine_drain_none(e);
+    else if (lanes_st)
+      st = odeon__error_context(lanes_st, "engine: drain lanes: ");
+  }
   if (!st)
     st = make_plan(e);
   if (!st && e->drivers && e->drivers_bytes)

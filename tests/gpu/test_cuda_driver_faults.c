@@ -13,7 +13,9 @@
  * it makes the Nth call after arming fail without calling the driver (or,
  * for a call that releases something, after the driver has released it:
  * a failure reported on the way out). Everything else runs on the real
- * driver and GPU. A failure a solve completes despite must be one odeon
+ * driver and GPU, for three destinations of the results (memory the result
+ * owns, the caller's page-locked buffer written by the device directly,
+ * and drained pieces). A failure a solve completes despite must be one odeon
  * can do without (an allocation that a smaller chunk replaces, the
  * pointer query whose error is its answer for pageable memory) or be
  * reported on stderr naming the call (a release, which cannot return a
@@ -114,7 +116,6 @@ static int should_fail(entry *e) {
   X(cuMemsetD2D32Async)                                                        \
   X(cuStreamCreate)                                                            \
   X(cuStreamDestroy)                                                           \
-  X(cuStreamQuery)                                                             \
   X(cuLaunchHostFunc)                                                          \
   X(cuEventCreate)                                                             \
   X(cuEventDestroy)                                                            \
@@ -198,7 +199,6 @@ PLAIN(cuMemsetD2D32Async,
 ACQUIRE(cuStreamCreate, R_STREAM, FAIL_OTHER,
         (odeon__CUstream * s, unsigned int fl), (s, fl))
 RELEASE(cuStreamDestroy, R_STREAM, (odeon__CUstream s), (s))
-PLAIN(cuStreamQuery, (odeon__CUstream s), (s))
 PLAIN(cuLaunchHostFunc, (odeon__CUstream s, odeon__CUhostFn fn, void *u),
       (s, fn, u))
 ACQUIRE(cuEventCreate, R_EVENT, FAIL_OTHER,
@@ -263,10 +263,27 @@ static const char lorenz[] = "states:      x = 1, y = 0, z = 0\n"
                              "dz = x*y - beta*z\n";
 #define RUNS 3001
 
+/* Where a solve's results go: memory the result owns, the caller's
+   page-locked buffer (written by the device directly, 2D copies), or
+   memory the result owns drained in pieces by the drain lanes. */
+typedef struct dest_config {
+  const char *name;
+  int pinned_user;   /* the caller's page-locked buffer */
+  const char *drain; /* $ODEON_DRAIN, or NULL */
+} dest_config;
+static const dest_config configs[] = {
+    {"results in memory", 0, NULL},
+    {"the caller's page-locked buffer", 1, NULL},
+    {"results drained in pieces", 0, "on:4:1"},
+};
+#define N_CONFIGS (int)(sizeof configs / sizeof configs[0])
+static void *user_buf;    /* page-aligned, registered with the driver */
+static size_t user_bytes; /* the state output's size */
+
 /* tsit5 float32 with the automatic first step (the split kernel and its
    init entry), 101 samples, 3 chunks in 2 slots, and a device budget that
    splits each chunk into time windows (the windowed kernel variant). */
-static int run_solve(odeon_result_t **out) {
+static int run_solve(const dest_config *c, odeon_result_t **out) {
   odeon_model_t *m = NULL;
   int st = odeon_model_from_string(lorenz, "lorenz", &m);
   if (st)
@@ -283,6 +300,10 @@ static int run_solve(odeon_result_t **out) {
   o.slots = 2;
   o.device_memory = 262144.0;
   o.timeout = 20;
+  if (c->drain)
+    setenv("ODEON_DRAIN", c->drain, 1);
+  else
+    unsetenv("ODEON_DRAIN");
   odeon_solver_t *sv = NULL;
   odeon_grid_t *g = NULL;
   st = odeon_solver_create(m, &o, &sv);
@@ -297,9 +318,15 @@ static int run_solve(odeon_result_t **out) {
   if (!st) {
     odeon_dest_t d;
     memset(&d, 0, sizeof d);
-    d.kind = ODEON_DEST_MEMORY;
+    d.kind = c->pinned_user ? ODEON_DEST_USER : ODEON_DEST_MEMORY;
+    if (c->pinned_user) {
+      memset(user_buf, 0xa5, user_bytes);
+      d.user_state = user_buf;
+      d.user_state_bytes = user_bytes;
+    }
     st = odeon_solve(sv, g, &d, out);
   }
+  unsetenv("ODEON_DRAIN");
   odeon_grid_destroy(g);
   odeon_solver_destroy(sv);
   odeon_model_destroy(m);
@@ -324,9 +351,19 @@ static int same_output(const odeon_result_t *a, const odeon_result_t *b,
   return memcmp(va.data, vb.data, n * es) == 0;
 }
 
-static int same_result(const odeon_result_t *a, const odeon_result_t *b) {
-  return same_output(a, b, "state") && same_output(a, b, "status") &&
-         same_output(a, b, "counters");
+/* Every bit of the reference (memory destination): the states, in the
+   result or in the caller's buffer, the status and the counters. */
+static int same_result(const dest_config *c, const odeon_result_t *r,
+                       const odeon_result_t *ref) {
+  if (c->pinned_user) {
+    odeon_array_view v;
+    if (odeon_result_output(ref, "state", &v) ||
+        memcmp(user_buf, v.data, user_bytes))
+      return 0;
+  } else if (!same_output(r, ref, "state")) {
+    return 0;
+  }
+  return same_output(r, ref, "status") && same_output(r, ref, "counters");
 }
 
 /* stderr into a temporary file while a solve runs (odeon reports there
@@ -407,130 +444,172 @@ static int setup(void **state) {
   return req && strcmp(req, "1") == 0 ? -1 : 0;
 }
 
+/* The caller's buffer for the page-locked destination, sized from the
+   reference's state output and registered with the driver (outside the
+   wrappers' counts) in the context of `holder`, which keeps it alive. */
+static void pin_user_buffer(const odeon_result_t *ref,
+                            odeon__backend **holder) {
+  odeon_array_view v;
+  assert_ok(odeon_result_output(ref, "state", &v));
+  user_bytes = (size_t)(v.shape[0] * v.shape[1] * v.shape[2]) * 4;
+  assert_int_equal(posix_memalign(&user_buf, 4096, user_bytes), 0);
+  odeon__backend_config cfg = {.timeout = 30};
+  assert_ok(odeon__backend_cuda_create(&cfg, holder));
+  assert_int_equal(api->cuMemHostRegister(user_buf, user_bytes, 1), 0);
+}
+
+static void unpin_user_buffer(odeon__backend *holder) {
+  assert_int_equal(api->cuMemHostUnregister(user_buf), 0);
+  holder->ops->destroy(holder);
+  free(user_buf);
+  user_buf = NULL;
+}
+
 /* The wrappers alone change nothing, and count every object back. */
 static void test_wrapped_solve_is_exact(void **state) {
   (void)state;
   if (!available)
     skip();
-  odeon_result_t *ref = NULL, *r = NULL;
-  assert_ok(run_solve(&ref)); /* compiles, or reads the disk cache */
+  odeon_result_t *ref = NULL;
+  assert_ok(run_solve(&configs[0], &ref)); /* compiles, or reads the cache */
+  odeon__backend *holder = NULL;
+  pin_user_buffer(ref, &holder);
   install_wrappers();
-  arm(-1, 0);
-  long long before[R_KINDS];
-  snapshot(before);
-  assert_ok(run_solve(&r));
-  assert_true(same_result(r, ref));
-  assert_true(check_nothing_left(before, "a solve"));
-  long long used = 0;
-  for (int k = 0; k < N_ENTRIES; k++)
-    used += atomic_load(&entries[k].calls) > 0;
-  print_message("a solve called %lld of the %d wrapped driver entry points\n",
-                used, N_ENTRIES);
-  /* the solve took the paths this test is about */
-  assert_true(atomic_load(&entries[E_cuModuleLoadData].calls) >= 3);
-  assert_true(atomic_load(&entries[E_cuMemsetD2D32Async].calls) >= 1);
-  assert_true(atomic_load(&entries[E_cuLaunchKernel].calls) >= 6);
+  for (int c = 0; c < N_CONFIGS; c++) {
+    arm(-1, 0);
+    long long before[R_KINDS];
+    snapshot(before);
+    odeon_result_t *r = NULL;
+    assert_ok(run_solve(&configs[c], &r));
+    assert_true(same_result(&configs[c], r, ref));
+    assert_true(check_nothing_left(before, configs[c].name));
+    long long used = 0;
+    for (int k = 0; k < N_ENTRIES; k++)
+      used += atomic_load(&entries[k].calls) > 0;
+    print_message("%s: a solve called %lld of the %d wrapped driver entry "
+                  "points\n",
+                  configs[c].name, used, N_ENTRIES);
+    /* the solves took the paths this test is about: the kernel, its init
+       entry and the windowed variant; the fills of status and counters;
+       launches in windows; the direct 2D copies into page-locked memory */
+    assert_true(atomic_load(&entries[E_cuModuleLoadData].calls) >= 3);
+    assert_true(atomic_load(&entries[E_cuMemsetD2D32Async].calls) >= 1);
+    assert_true(atomic_load(&entries[E_cuLaunchKernel].calls) >= 6);
+    if (configs[c].pinned_user)
+      assert_true(atomic_load(&entries[E_cuMemcpy2DAsync].calls) >= 1);
+    odeon_result_destroy(r);
+  }
   remove_wrappers();
-  odeon_result_destroy(r);
+  unpin_user_buffer(holder);
   odeon_result_destroy(ref);
 }
 
-/* Each entry point fails at its 1st, 2nd, 3rd and 7th call of a solve. */
+/* Each entry point fails at its 1st, 2nd, 3rd and 7th call of a solve,
+   for each destination. */
 static void test_each_call_fails(void **state) {
   (void)state;
   if (!available)
     skip();
   odeon_result_t *ref = NULL;
-  assert_ok(run_solve(&ref));
+  assert_ok(run_solve(&configs[0], &ref));
+  odeon__backend *holder = NULL;
+  pin_user_buffer(ref, &holder);
   install_wrappers();
   arm(-1, 0);
-  odeon_result_t *warm = NULL;
-  assert_ok(run_solve(&warm)); /* the driver's own threads start here */
-  odeon_result_destroy(warm);
+  for (int c = 0; c < N_CONFIGS; c++) {
+    odeon_result_t *warm = NULL; /* the driver's own threads start here */
+    assert_ok(run_solve(&configs[c], &warm));
+    odeon_result_destroy(warm);
+  }
   const int threads0 = thread_count();
   long long before[R_KINDS];
   snapshot(before);
   static const long long nths[] = {1, 2, 3, 7};
   int failed = 0, absorbed = 0, unreached = 0, bad = 0;
-  for (int i = 0; i < N_ENTRIES; i++) {
-    for (size_t j = 0; j < sizeof nths / sizeof nths[0]; j++) {
-      arm(i, nths[j]);
-      odeon_result_t *r = NULL;
-      capture cap;
-      static char err_text[8192];
-      capture_begin(&cap);
-      const double t0 = odeon__now();
-      const int st = run_solve(&r);
-      const double secs = odeon__now() - t0;
-      capture_end(&cap, err_text, sizeof err_text);
-      const long long fired = atomic_load(&entries[i].fired);
-      const long long calls = atomic_load(&entries[i].calls);
-      arm(-1, 0);
-      char what[160];
-      snprintf(what, sizeof what, "%s failing at call %lld", entries[i].name,
-               nths[j]);
-      int ok = 1;
-      if (st == ODEON_OK) {
-        /* not reached, or done without: every bit as undisturbed */
-        ok = r && same_result(r, ref);
-        if (!ok)
-          print_error("%s: the solve succeeded with other results\n", what);
-        if (fired && !absorbable(entries[i].name) &&
-            !strstr(err_text, entries[i].name)) {
-          print_error("%s: the solve succeeded and nothing reported the "
-                      "failure\n",
-                      what);
+  for (int c = 0; c < N_CONFIGS; c++) {
+    const dest_config *cf = &configs[c];
+    for (int i = 0; i < N_ENTRIES; i++) {
+      for (size_t j = 0; j < sizeof nths / sizeof nths[0]; j++) {
+        arm(i, nths[j]);
+        odeon_result_t *r = NULL;
+        capture cap;
+        static char err_text[8192];
+        capture_begin(&cap);
+        const double t0 = odeon__now();
+        const int st = run_solve(cf, &r);
+        const double secs = odeon__now() - t0;
+        capture_end(&cap, err_text, sizeof err_text);
+        const long long fired = atomic_load(&entries[i].fired);
+        const long long calls = atomic_load(&entries[i].calls);
+        arm(-1, 0);
+        char what[200];
+        snprintf(what, sizeof what, "%s, %s failing at call %lld", cf->name,
+                 entries[i].name, nths[j]);
+        int ok = 1;
+        if (st == ODEON_OK) {
+          /* not reached, or done without: every bit as undisturbed */
+          ok = r && same_result(cf, r, ref);
+          if (!ok)
+            print_error("%s: the solve succeeded with other results\n", what);
+          if (fired && !absorbable(entries[i].name) &&
+              !strstr(err_text, entries[i].name)) {
+            print_error("%s: the solve succeeded and nothing reported the "
+                        "failure\n",
+                        what);
+            ok = 0;
+          }
+          fired ? absorbed++ : unreached++;
+        } else {
+          failed++;
+          const char *msg = odeon_last_error();
+          if (r) {
+            print_error("%s: %s with a result\n", what, odeon_status_name(st));
+            ok = 0;
+          }
+          if (!fired) {
+            print_error("%s: failed (%s) though the call did not: %s\n", what,
+                        odeon_status_name(st), msg);
+            ok = 0;
+          }
+          if (!strstr(msg, entries[i].name)) {
+            print_error("%s: the message does not name the call: %s\n", what,
+                        msg);
+            ok = 0;
+          }
+        }
+        /* an error known at once is returned at once, not at the deadline */
+        if (secs > 10.0) {
+          print_error("%s: %s after %.1f s\n", what, odeon_status_name(st),
+                      secs);
           ok = 0;
         }
-        fired ? absorbed++ : unreached++;
-      } else {
-        failed++;
-        const char *msg = odeon_last_error();
-        if (r) {
-          print_error("%s: %s with a result\n", what, odeon_status_name(st));
+        ok &= check_nothing_left(before, what);
+        const int threads = thread_count();
+        if (threads != threads0) {
+          print_error("%s: %d threads, %d before\n", what, threads, threads0);
           ok = 0;
         }
-        if (!fired) {
-          print_error("%s: failed (%s) though the call did not: %s\n", what,
-                      odeon_status_name(st), msg);
-          ok = 0;
-        }
-        if (!strstr(msg, entries[i].name)) {
-          print_error("%s: the message does not name the call: %s\n", what,
-                      msg);
-          ok = 0;
-        }
+        if (fired || st)
+          print_message("%-72s %s in %.3f s (%lld calls)%s%s\n", what,
+                        odeon_status_name(st), secs, calls, st ? ": " : "",
+                        st ? odeon_last_error() : "");
+        if (err_text[0])
+          print_message("  stderr: %s", err_text);
+        bad += !ok;
+        odeon_result_destroy(r);
+        if (!fired)
+          break; /* a later call number is not reached either */
       }
-      /* an error known at once is returned at once, not at the deadline */
-      if (secs > 10.0) {
-        print_error("%s: %s after %.1f s\n", what, odeon_status_name(st), secs);
-        ok = 0;
-      }
-      ok &= check_nothing_left(before, what);
-      const int threads = thread_count();
-      if (threads != threads0) {
-        print_error("%s: %d threads, %d before\n", what, threads, threads0);
-        ok = 0;
-      }
-      if (fired || st)
-        print_message("%-48s %s in %.3f s (%lld calls)%s%s\n", what,
-                      odeon_status_name(st), secs, calls, st ? ": " : "",
-                      st ? odeon_last_error() : "");
-      if (err_text[0])
-        print_message("  stderr: %s", err_text);
-      bad += !ok;
-      odeon_result_destroy(r);
-      if (!fired)
-        break; /* a later call number is not reached either */
     }
+    /* nothing is left broken: the next solve is exact */
+    odeon_result_t *r = NULL;
+    assert_ok(run_solve(cf, &r));
+    assert_true(same_result(cf, r, ref));
+    assert_true(check_nothing_left(before, "the sweep"));
+    odeon_result_destroy(r);
   }
-  /* nothing is left broken: the next solve is exact */
-  odeon_result_t *r = NULL;
-  assert_ok(run_solve(&r));
-  assert_true(same_result(r, ref));
-  assert_true(check_nothing_left(before, "the sweep"));
-  odeon_result_destroy(r);
   remove_wrappers();
+  unpin_user_buffer(holder);
   odeon_result_destroy(ref);
   print_message("driver faults: %d solves failed with the call named, %d "
                 "completed exactly despite the failure, %d calls not "

@@ -63,7 +63,6 @@ int odeon__cpu_copy_d2h_2d(odeon__stream *s, void *dst, size_t dst_pitch,
                            size_t rows);
 int odeon__cpu_copy_d2h(odeon__stream *s, void *dst, const void *src,
                         size_t bytes);
-int odeon__cpu_memset(odeon__stream *s, void *dst, int value, size_t bytes);
 int odeon__cpu_fill32(odeon__stream *s, void *dst, size_t pitch,
                       unsigned int value, size_t width, size_t rows);
 int odeon__cpu_launch(odeon__stream *s, odeon__module *m,

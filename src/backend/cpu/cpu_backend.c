@@ -143,7 +143,6 @@ static const odeon__backend_ops cpu_ops = {
     .copy_d2h_async = odeon__cpu_copy_d2h,
     .copy_d2h_2d_async = odeon__cpu_copy_d2h_2d,
     .host_direct = cpu_host_direct,
-    .memset_async = odeon__cpu_memset,
     .fill32_async = odeon__cpu_fill32,
     .launch_async = odeon__cpu_launch,
     .event_create = odeon__cpu_event_create,

@@ -1,5 +1,5 @@
 /* cpu_stream.c - streams and events of the CPU backend: each stream is a
- * worker thread executing a FIFO queue of copies, memsets and launches; an
+ * worker thread executing a FIFO queue of copies, fills and launches; an
  * event is signalled when its stream reaches it. Nothing here polls: every
  * wait is a monotonic condition variable with a deadline. */
 #include <errno.h>
@@ -23,19 +23,14 @@ typedef enum op_kind {
   OP_H2D,
   OP_D2H,
   OP_D2H_2D,
-  OP_MEMSET,
   OP_FILL32,
   OP_LAUNCH,
   OP_RECORD
 } op_kind;
 
-static const char *const op_names[] = {"host-to-device copy",
-                                       "device-to-host copy",
-                                       "strided device-to-host copy",
-                                       "memset",
-                                       "32-bit fill",
-                                       "kernel launch",
-                                       "event record"};
+static const char *const op_names[] = {
+    "host-to-device copy", "device-to-host copy", "strided device-to-host copy",
+    "32-bit fill",         "kernel launch",       "event record"};
 
 typedef struct stream_op {
   op_kind kind;
@@ -114,9 +109,6 @@ static int op_execute(odeon__stream *s, stream_op *op) {
     for (size_t r = 0; r < op->rows; r++)
       memcpy((unsigned char *)op->dst + r * op->dpitch,
              (const unsigned char *)op->src + r * op->spitch, op->bytes);
-    return ODEON_OK;
-  case OP_MEMSET:
-    memset(op->dst, op->value, op->bytes);
     return ODEON_OK;
   case OP_FILL32:
     for (size_t r = 0; r < op->rows; r++) {
@@ -313,16 +305,6 @@ int odeon__cpu_fill32(odeon__stream *s, void *dst, size_t pitch,
   op->value = (int)value;
   op->bytes = width * 4; /* a row's width, as for copies */
   op->rows = rows;
-  return enqueue(s, op);
-}
-
-int odeon__cpu_memset(odeon__stream *s, void *dst, int value, size_t bytes) {
-  stream_op *op = op_new(OP_MEMSET);
-  if (!op)
-    return ODEON_E_NOMEM;
-  op->dst = dst;
-  op->value = value;
-  op->bytes = bytes;
   return enqueue(s, op);
 }
 

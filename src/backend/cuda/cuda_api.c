@@ -81,7 +81,6 @@ static void api_load(void) {
       S(cuMemsetD2D32Async, "cuMemsetD2D32Async", NULL),
       S(cuStreamCreate, "cuStreamCreate", NULL),
       S(cuStreamDestroy, "cuStreamDestroy_v2", NULL),
-      S(cuStreamQuery, "cuStreamQuery", NULL),
       S(cuLaunchHostFunc, "cuLaunchHostFunc", NULL),
       S(cuEventCreate, "cuEventCreate", NULL),
       S(cuEventDestroy, "cuEventDestroy_v2", NULL),

@@ -98,6 +98,7 @@ typedef struct odeon__cuda_api {
                                            odeon__CUdeviceptr p);
   odeon__CUresult (*cuMemcpy2DAsync)(const odeon__CUDA_MEMCPY2D *copy,
                                      odeon__CUstream s);
+  /* (cuMemsetD8Async and cuEventElapsedTime: the benchmarks' own use) */
   odeon__CUresult (*cuMemsetD8Async)(odeon__CUdeviceptr dst,
                                      unsigned char value, size_t n,
                                      odeon__CUstream s);
@@ -106,7 +107,6 @@ typedef struct odeon__cuda_api {
                                         size_t height, odeon__CUstream s);
   odeon__CUresult (*cuStreamCreate)(odeon__CUstream *s, unsigned int flags);
   odeon__CUresult (*cuStreamDestroy)(odeon__CUstream s);
-  odeon__CUresult (*cuStreamQuery)(odeon__CUstream s);
   odeon__CUresult (*cuLaunchHostFunc)(odeon__CUstream s, odeon__CUhostFn fn,
                                       void *user);
   odeon__CUresult (*cuEventCreate)(odeon__CUevent *e, unsigned int flags);

@@ -183,7 +183,6 @@ static const odeon__backend_ops cuda_ops = {
     .copy_d2h_async = odeon__cuda_copy_d2h,
     .copy_d2h_2d_async = odeon__cuda_copy_d2h_2d,
     .host_direct = cuda_host_direct,
-    .memset_async = odeon__cuda_memset,
     .fill32_async = odeon__cuda_fill32,
     .launch_async = odeon__cuda_launch,
     .event_create = odeon__cuda_event_create,

@@ -274,23 +274,6 @@ int odeon__cuda_fill32(odeon__stream *s, void *dst, size_t pitch,
   return ODEON_OK;
 }
 
-int odeon__cuda_memset(odeon__stream *s, void *dst, int value, size_t bytes) {
-  int st = stream_ready(s);
-  if (st || bytes == 0)
-    return st;
-  s->seq++;
-  trace_mark *m = trace_open_op(s, "memset");
-  odeon__CUresult r = s->be->api->cuMemsetD8Async(
-      dptr(dst), (unsigned char)value, bytes, s->handle);
-  trace_close_op(s, m, r == ODEON__CUDA_SUCCESS);
-  if (r != ODEON__CUDA_SUCCESS) {
-    char what[96];
-    snprintf(what, sizeof what, "cuMemsetD8Async(%zu bytes)", bytes);
-    return stream_fail(s, odeon__cu_fail(s->be->api, r, what));
-  }
-  return ODEON_OK;
-}
-
 /* One launch of `fn` over args->n runs, `block` threads a block. */
 static int launch_fn(odeon__stream *s, odeon__CUfunction fn, const char *fname,
                      const char *trace_name, long long block,

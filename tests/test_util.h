@@ -37,6 +37,29 @@
     assert_non_null(strstr(odeon_last_error(), (fragment)));                   \
   } while (0)
 
+/* 1 if output `name` of a and b is the same bit for bit (same type and
+ * shape; absent from both counts as the same), else 0. */
+static inline int output_bits_equal(const odeon_result_t *a,
+                                    const odeon_result_t *b, const char *name) {
+  odeon_array_view va, vb;
+  int ha = odeon_result_output(a, name, &va) == ODEON_OK;
+  int hb = odeon_result_output(b, name, &vb) == ODEON_OK;
+  if (ha != hb)
+    return 0;
+  if (!ha)
+    return 1;
+  if (va.ndim != vb.ndim || va.dtype != vb.dtype)
+    return 0;
+  size_t bytes =
+      va.dtype == ODEON_DTYPE_F32 || va.dtype == ODEON_DTYPE_U32 ? 4 : 8;
+  for (int d = 0; d < va.ndim; d++) {
+    if (va.shape[d] != vb.shape[d])
+      return 0;
+    bytes *= (size_t)va.shape[d];
+  }
+  return memcmp(va.data, vb.data, bytes) == 0;
+}
+
 /* An output of a result as a malloc'ed array of doubles (NULL if absent or
  * out of memory); *count elements. */
 static inline double *output_doubles(const odeon_result_t *r, const char *name,

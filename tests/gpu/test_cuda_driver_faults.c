@@ -333,24 +333,6 @@ static int run_solve(const dest_config *c, odeon_result_t **out) {
   return st;
 }
 
-static int same_output(const odeon_result_t *a, const odeon_result_t *b,
-                       const char *name) {
-  odeon_array_view va, vb;
-  if (odeon_result_output(a, name, &va) || odeon_result_output(b, name, &vb))
-    return 0;
-  if (va.ndim != vb.ndim || va.dtype != vb.dtype)
-    return 0;
-  size_t n = 1;
-  for (int d = 0; d < va.ndim; d++) {
-    if (va.shape[d] != vb.shape[d])
-      return 0;
-    n *= (size_t)va.shape[d];
-  }
-  size_t es =
-      va.dtype == ODEON_DTYPE_F32 || va.dtype == ODEON_DTYPE_U32 ? 4 : 8;
-  return memcmp(va.data, vb.data, n * es) == 0;
-}
-
 /* Every bit of the reference (memory destination): the states, in the
    result or in the caller's buffer, the status and the counters. */
 static int same_result(const dest_config *c, const odeon_result_t *r,
@@ -360,10 +342,11 @@ static int same_result(const dest_config *c, const odeon_result_t *r,
     if (odeon_result_output(ref, "state", &v) ||
         memcmp(user_buf, v.data, user_bytes))
       return 0;
-  } else if (!same_output(r, ref, "state")) {
+  } else if (!output_bits_equal(r, ref, "state")) {
     return 0;
   }
-  return same_output(r, ref, "status") && same_output(r, ref, "counters");
+  return output_bits_equal(r, ref, "status") &&
+         output_bits_equal(r, ref, "counters");
 }
 
 /* stderr into a temporary file while a solve runs (odeon reports there

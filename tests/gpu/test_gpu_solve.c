@@ -131,29 +131,6 @@ static double rel_diff(const odeon_result_t *a, const odeon_result_t *b,
   return worst;
 }
 
-/* Bitwise equality of an output of two results. */
-static int same_bits(const odeon_result_t *a, const odeon_result_t *b,
-                     const char *name) {
-  odeon_array_view va, vb;
-  int ha = odeon_result_output(a, name, &va) == ODEON_OK;
-  int hb = odeon_result_output(b, name, &vb) == ODEON_OK;
-  if (ha != hb)
-    return 0;
-  if (!ha)
-    return 1;
-  if (va.ndim != vb.ndim || va.dtype != vb.dtype)
-    return 0;
-  size_t n = 1;
-  for (int d = 0; d < va.ndim; d++) {
-    if (va.shape[d] != vb.shape[d])
-      return 0;
-    n *= (size_t)va.shape[d];
-  }
-  size_t es =
-      va.dtype == ODEON_DTYPE_F32 || va.dtype == ODEON_DTYPE_U32 ? 4 : 8;
-  return memcmp(va.data, vb.data, n * es) == 0;
-}
-
 #define NEED_BACKEND()                                                         \
   do {                                                                         \
     if (!available)                                                            \
@@ -385,15 +362,16 @@ static void test_chunking_bitwise(void **state) {
     if (st)
       print_error("plan %zu: %s\n", i, odeon_last_error());
     assert_int_equal(st, ODEON_OK);
-    if (!same_bits(r, ref, "state") || !same_bits(r, ref, "status") ||
-        !same_bits(r, ref, "counters"))
+    if (!output_bits_equal(r, ref, "state") ||
+        !output_bits_equal(r, ref, "status") ||
+        !output_bits_equal(r, ref, "counters"))
       print_error("plan %zu (chunk %lld, slots %d, device %g, pinned %g) "
                   "changed the results\n",
                   i, plans[i].chunk, plans[i].slots, plans[i].dev,
                   plans[i].pinned);
-    assert_true(same_bits(r, ref, "state"));
-    assert_true(same_bits(r, ref, "status"));
-    assert_true(same_bits(r, ref, "counters"));
+    assert_true(output_bits_equal(r, ref, "state"));
+    assert_true(output_bits_equal(r, ref, "status"));
+    assert_true(output_bits_equal(r, ref, "counters"));
     odeon_result_destroy(r);
   }
   odeon_result_destroy(ref);
@@ -444,8 +422,8 @@ static void test_user_destinations(void **state) {
     assert_memory_equal(buf, v.data, bytes);
     /* nothing written past the state output */
     assert_int_equal(((unsigned char *)buf)[bytes], 0xa5);
-    assert_true(same_bits(r, ref, "status"));
-    assert_true(same_bits(r, ref, "counters"));
+    assert_true(output_bits_equal(r, ref, "status"));
+    assert_true(output_bits_equal(r, ref, "counters"));
     odeon_result_destroy(r);
     if (be) {
       assert_int_equal(api->cuMemHostUnregister(buf), 0);
@@ -496,10 +474,10 @@ static void test_drained(void **state) {
         print_error("ODEON_DRAIN=%s: %s\n", how[i], odeon_last_error());
       assert_int_equal(st, ODEON_OK);
       for (int k = user; k < 4; k++) {
-        if (!same_bits(r, ref, names[k]))
+        if (!output_bits_equal(r, ref, names[k]))
           print_error("ODEON_DRAIN=%s, %s destination: %s differs\n", how[i],
                       user ? "caller's" : "result's", names[k]);
-        assert_true(same_bits(r, ref, names[k]));
+        assert_true(output_bits_equal(r, ref, names[k]));
       }
       if (user) {
         assert_memory_equal(buf, v.data, bytes);
@@ -534,7 +512,8 @@ static void *thread_main(void *arg) {
       j->ok = 0;
       continue;
     }
-    if (!same_bits(r, j->ref, "state") || !same_bits(r, j->ref, "status"))
+    if (!output_bits_equal(r, j->ref, "state") ||
+        !output_bits_equal(r, j->ref, "status"))
       j->ok = 0;
     odeon_result_destroy(r);
   }
@@ -601,7 +580,7 @@ static void test_faults(void **state) {
     if (sites[i] == ODEON__FAULT_ALLOC && st == ODEON_OK) {
       /* An allocation failure may be absorbed by a smaller chunk; then
          the results must be exactly those of an undisturbed solve. */
-      assert_true(same_bits(r, ref, "state"));
+      assert_true(output_bits_equal(r, ref, "state"));
       odeon_result_destroy(r);
     } else {
       assert_true(st != ODEON_OK);
@@ -609,7 +588,7 @@ static void test_faults(void **state) {
     }
     /* Nothing is left broken: the next solve works. */
     assert_ok(run_solve(&s, tested, &r));
-    assert_true(same_bits(r, ref, "state"));
+    assert_true(output_bits_equal(r, ref, "state"));
     odeon_result_destroy(r);
   }
   odeon_result_destroy(ref);

@@ -519,5 +519,5 @@ const char *const *odeon__kernel_labels(const odeon__kernel_config *cfg,
 
 int odeon__kernel_config_init_entry(const odeon__kernel_config *cfg) {
   return cfg->method && cfg->method->adaptive &&
-         cfg->controller != ODEON__CTRL_FIXED && !(cfg->dt > 0.0);
+         cfg->controller != ODEON__CTRL_FIXED;
 }

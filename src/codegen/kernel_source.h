@@ -99,15 +99,14 @@ typedef struct odeon__kernel_config {
 int odeon__kernel_config_init(const odeon_model_t *m, const odeon_options_t *o,
                               odeon__kernel_config *cfg);
 void odeon__kernel_config_free(odeon__kernel_config *cfg);
-/* 1 when the kernel starts each run from an automatic initial step (an
- * adaptive method under a controller that is not "fixed", without a given
- * dt), which a backend may compile apart (odeon__module_source.init_entry).
- * A trade measured on an H100 (bench/NOTES.md): the split halves a cold
- * compile (0.26 s against 0.48-0.51 s) but ptxas schedules the tsit5 step
- * loop of the kernel without the step 2% slower (1.115x against 1.095x
- * the floor kernel, the same 443 instructions per step). With dt given the
- * step is never computed, so the kernel keeps its (unused) code inline and
- * the faster schedule; without one, the first result comes first. */
+/* 1 when the kernel can start a run from an automatic initial step (an
+ * adaptive method under a controller that is not "fixed"), which a backend
+ * may compile apart (odeon__module_source.init_entry): the kernel then
+ * reads the step from args.h0 where no dt is given. Measured on an H100
+ * (bench/NOTES.md): the kernel without the step, loaded without the carry,
+ * compiles in 0.19-0.30 s against 0.28-0.51 s inline, and its tsit5 step
+ * loop runs 0.8% faster (1.085-1.089x against 1.095-1.096x the floor
+ * kernel, dt given), so it is the kernel with or without a given dt. */
 int odeon__kernel_config_init_entry(const odeon__kernel_config *cfg);
 
 /* The complete translation unit for one kernel: configuration #defines,

@@ -128,10 +128,12 @@ static void test_families_bit_for_bit(void **state) {
     setup windows = {lorenz, methods[i], 0.0, 4096.0, 0.0};
     compare(&windows);
   }
-  /* a given first step: nothing to split (odeon__kernel_config_init_entry)
-     under any setting */
+  /* a given first step: the split kernel reads dt, and its init entry is
+     never launched */
   setup given = {lorenz, "tsit5", 1e-3, 0.0, 0.0};
   compare(&given);
+  setup given_windows = {lorenz, "tsit5", 1e-3, 4096.0, 0.0};
+  compare(&given_windows);
 }
 
 /* The initial step evaluates the driver beyond its samples: the status bit
@@ -217,10 +219,10 @@ static void test_backend_contract(void **state) {
   odeon__kernel_config_free(&cfg);
   assert_ok(odeon__kernel_config_init(m, &o, &cfg));
   assert_int_equal(odeon__kernel_config_init_entry(&cfg), 0);
-  o.algorithm = "tsit5"; /* nor one with a given dt */
+  o.algorithm = "tsit5"; /* an adaptive one with a given dt has one */
   odeon__kernel_config_free(&cfg);
   assert_ok(odeon__kernel_config_init(m, &o, &cfg));
-  assert_int_equal(odeon__kernel_config_init_entry(&cfg), 0);
+  assert_int_equal(odeon__kernel_config_init_entry(&cfg), 1);
   odeon__kernel_config_free(&cfg);
   be->ops->destroy(be);
   free(text);

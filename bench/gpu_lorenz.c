@@ -353,8 +353,8 @@ static double odeon_kernel_ms(long long n, const char *algorithm,
   char *text = NULL;
   GB_OK(odeon__kernel_source(m, &cfg, ODEON__LANG_CUDA, &text),
         "kernel_source");
-  odeon__module_source ks = {text, "bench", 4,
-                             odeon__kernel_config_init_entry(&cfg)};
+  odeon__module_source ks = {
+      text, "bench", 4, odeon__kernel_config_init_entry(&cfg), cfg.dt > 0.0};
   odeon__module *mod = NULL;
   GB_OK(gb_be->ops->module_load(gb_be, &ks, NULL, &mod), "module_load");
   long long info[ODEON_INFO_LEN];
@@ -655,7 +655,7 @@ static int ttfr_child(const char *cache_dir, const char *tag) {
   double t1 = odeon__now();
   int init_entry = 0;
   char *src = ttfr_source(tag, &init_entry);
-  odeon__module_source ks = {src, "ttfr", 4, init_entry};
+  odeon__module_source ks = {src, "ttfr", 4, init_entry, 0};
   odeon__module *m = NULL;
   GB_OK(gb_be->ops->module_load(gb_be, &ks, cache_dir, &m), "module_load");
   double t2 = odeon__now();
@@ -732,7 +732,7 @@ static void bench_time_to_first_result(void) {
              k);
     int init_entry = 0;
     char *src = ttfr_source(tag, &init_entry);
-    odeon__module_source ks = {src, "ttfr", 4, init_entry};
+    odeon__module_source ks = {src, "ttfr", 4, init_entry, 0};
     odeon__module *m = NULL;
     /* what the process spent during the compile: CPU time of all its
        threads, page faults, and how often the scheduler took a thread

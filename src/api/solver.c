@@ -315,7 +315,8 @@ int odeon_solver_create(const odeon_model_t *model, const odeon_options_t *opts,
   if ((st = odeon__kernel_source(model, &s->cfg, lang, &text)) != ODEON_OK)
     goto fail;
   odeon__module_source src = {text, "model", s->cfg.real_bytes,
-                              odeon__kernel_config_init_entry(&s->cfg)};
+                              odeon__kernel_config_init_entry(&s->cfg),
+                              s->cfg.dt > 0.0};
   double t0 = odeon__now();
   st = s->backend->ops->module_load(s->backend, &src, s->cache_dir, &s->module);
   if (st == ODEON_OK)

@@ -37,6 +37,11 @@ typedef struct odeon__module_source {
      step that a backend may compile apart (kernel_args.h: ODEON_SPLIT_INIT,
      ODEON_INIT_ENTRY); 0: it has none (or a backend must not split it) */
   int init_entry;
+  /* 1: every launch gives dt > 0, so no run starts from the automatic
+     step: a kernel compiled without it needs no entry to compute it (CUDA
+     then compiles one program, smaller than the inline kernel, on any
+     number of CPUs) */
+  int fixed_dt;
 } odeon__module_source;
 
 typedef struct odeon__backend_ops {
@@ -122,9 +127,10 @@ int odeon__init_entry_runs(const odeon_kernel_args *a);
 char *odeon__source_with_line(const char *line, const char *text);
 /* What every backend's launch_async refuses before it queues anything: a
  * resume without a carry, and, for a kernel that reads h0 (`reads_h0`),
- * a launch that runs its initial-step entry without h0. `who` names the
- * backend in the message. */
-int odeon__launch_check(int reads_h0, const odeon_kernel_args *a,
+ * a launch that starts runs without a given dt where the module has no
+ * initial-step entry (`has_entry`: it was compiled for a given dt) or
+ * without h0. `who` names the backend in the message. */
+int odeon__launch_check(int reads_h0, int has_entry, const odeon_kernel_args *a,
                         const char *who);
 
 /* Monotonic clock in seconds, the time base of every deadline. */

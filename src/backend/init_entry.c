@@ -46,11 +46,17 @@ char *odeon__source_with_line(const char *line, const char *text) {
   return s;
 }
 
-int odeon__launch_check(int reads_h0, const odeon_kernel_args *a,
+int odeon__launch_check(int reads_h0, int has_entry, const odeon_kernel_args *a,
                         const char *who) {
   if (a->resume && !a->carry)
     return odeon__error(
         ODEON_E_INVAL, "%s launch: resume without a carry to resume from", who);
+  if (reads_h0 && odeon__init_entry_runs(a) && !has_entry)
+    return odeon__error(ODEON_E_INVAL,
+                        "%s launch: the kernel was compiled for a given dt "
+                        "(no initial-step entry); its runs cannot start "
+                        "without one (args.dt = %g)",
+                        who, a->dt);
   if (reads_h0 && odeon__init_entry_runs(a) && !a->h0)
     return odeon__error(ODEON_E_INVAL,
                         "%s launch: the kernel reads its initial steps from "

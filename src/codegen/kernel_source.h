@@ -106,7 +106,8 @@ void odeon__kernel_config_free(odeon__kernel_config *cfg);
  * (bench/NOTES.md): the kernel without the step, loaded without the carry,
  * compiles in 0.19-0.30 s against 0.28-0.51 s inline, and its tsit5 step
  * loop runs 0.8% faster (1.085-1.089x against 1.095-1.096x the floor
- * kernel, dt given), so it is the kernel with or without a given dt. */
+ * kernel, dt given), so it is the kernel with or without a given dt (with
+ * one, odeon__module_source.fixed_dt: no entry is compiled). */
 int odeon__kernel_config_init_entry(const odeon__kernel_config *cfg);
 
 /* The complete translation unit for one kernel: configuration #defines,

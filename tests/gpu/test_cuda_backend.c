@@ -17,6 +17,7 @@
 #include "backend/cuda/cuda_backend.h"
 #include "codegen/kernel_source.h"
 #include "gpu_kernels.h"
+#include "util/parallel.h"
 
 static odeon__backend *be;
 static int concurrent;
@@ -143,7 +144,7 @@ static void run_lorenz(int real_bytes, long long n, double rel_tol) {
   char *src = gpu_lorenz_source(real_bytes);
   assert_non_null(src);
   odeon__module_source ks = {src, real_bytes == 4 ? "lorenz_f32" : "lorenz_f64",
-                             real_bytes, 0};
+                             real_bytes, 0, 0};
   odeon__module *m = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m));
   long long info[ODEON_INFO_LEN];
@@ -265,7 +266,7 @@ static void test_cached_load(void **state) {
   (void)state;
   NEED_DEVICE();
   char *src = gpu_lorenz_source(4);
-  odeon__module_source ks = {src, "lorenz_f32", 4, 0};
+  odeon__module_source ks = {src, "lorenz_f32", 4, 0, 0};
   odeon__module *m1 = NULL, *m2 = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m1));
   assert_ok(be->ops->module_load(be, &ks, NULL, &m2));
@@ -281,12 +282,14 @@ static void test_cached_load(void **state) {
   free(src);
 }
 
-/* One generated tsit5 float32 Lorenz solve of n runs (automatic first
-   step, start and end saved) with the module compiled under
-   $ODEON_INIT_KERNEL=`mode`, in one launch or in two time windows (the
-   second resuming from the carry); the final states and status words into
-   out[4n]. The split module says so and refuses a launch without h0. */
-static void split_solve(const char *mode, int windows, long long n,
+/* One generated tsit5 float32 Lorenz solve of n runs (the automatic first
+   step, or dt given: `dt` > 0; start and end saved) with the module
+   compiled under $ODEON_INIT_KERNEL=`mode`, in one launch or in two time
+   windows (the second resuming from the carry); the final states and
+   status words into out[4n]. The split module says so and refuses a
+   launch without h0; compiled for a given dt, it has no initial-step entry
+   and refuses a launch without dt. */
+static void split_solve(const char *mode, double dt, int windows, long long n,
                         float *out) {
   odeon_model_t *model = NULL;
   assert_ok(odeon_model_from_string("states: x = 1, y = 0, z = 0\n"
@@ -299,23 +302,29 @@ static void split_solve(const char *mode, int windows, long long n,
   odeon_options_init(&o);
   o.algorithm = "tsit5";
   o.precision = ODEON_FLOAT32;
+  o.dt = dt;
   odeon__kernel_config cfg;
   assert_ok(odeon__kernel_config_init(model, &o, &cfg));
   char *text = NULL;
   assert_ok(odeon__kernel_source(model, &cfg, ODEON__LANG_CUDA, &text));
+  const int fixed = dt > 0.0;
   odeon__module_source ks = {text, "split", 4,
-                             odeon__kernel_config_init_entry(&cfg)};
+                             odeon__kernel_config_init_entry(&cfg), fixed};
   assert_int_equal(ks.init_entry, 1);
   setenv("ODEON_INIT_KERNEL", mode, 1);
   odeon__module *m = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m));
   unsetenv("ODEON_INIT_KERNEL");
-  const int split = strcmp(mode, "off") != 0;
+  /* what the backend chose: "auto" splits on two CPUs or more, and where
+     dt is given on any number */
+  const int split =
+      strcmp(mode, "on") == 0 ||
+      (strcmp(mode, "auto") == 0 && (fixed || odeon__cpus_available() >= 2));
   const odeon__cuda_module_stats *ms = odeon__cuda_module_stats_get(m);
   long long info[ODEON_INFO_LEN];
   assert_ok(be->ops->module_info(m, info));
   assert_int_equal(info[ODEON_INFO_INIT_ENTRY], split);
-  assert_int_equal(ms->init_split, split);
+  assert_int_equal(ms->init_split, split && !fixed); /* its entry */
   print_message("%s: kernel %d registers, %d local bytes; init entry %d "
                 "registers, %d local bytes; %.1f ms\n",
                 split ? "split" : "inline", ms->registers, ms->local_bytes,
@@ -357,9 +366,15 @@ static void split_solve(const char *mode, int windows, long long n,
   a.out_state = d_out;
   a.status = d_status;
   a.h0 = NULL;
-  if (split) {
+  if (split && !fixed) {
     assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
     assert_error_contains("args.h0");
+  }
+  if (split && fixed) { /* no entry: a run cannot start without dt */
+    a.dt = 0.0;
+    assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
+    assert_error_contains("compiled for a given dt");
+    a.dt = dt;
   }
   a.resume = 1; /* nothing to resume from */
   assert_status(be->ops->launch_async(s, m, &a), ODEON_E_INVAL);
@@ -420,19 +435,24 @@ static void test_split_initial_step(void **state) {
   float *ref = malloc((size_t)n * 4 * 4), *got = malloc((size_t)n * 4 * 4);
   assert_non_null(ref);
   assert_non_null(got);
-  split_solve("off", 1, n, ref);
-  const char *modes[] = {"on", "off", "on"};
-  const int windows[] = {1, 2, 2};
-  for (int k = 0; k < 3; k++) {
-    split_solve(modes[k], windows[k], n, got);
-    long long differ = 0;
-    for (long long i = 0; i < 4 * n; i++)
-      differ += memcmp(&ref[i], &got[i], 4) != 0;
-    if (differ)
-      print_error("%s in %d window(s) against inline in one: %lld of %lld "
-                  "values differ\n",
-                  modes[k], windows[k], differ, 4 * n);
-    assert_int_equal(differ, 0);
+  /* the automatic first step, then dt given (a kernel without an entry,
+     split under "auto" whatever the CPUs) */
+  const double dts[] = {0.0, 1e-3};
+  const char *modes[] = {"on", "off", "on", "auto"};
+  const int windows[] = {1, 2, 2, 2};
+  for (int d = 0; d < 2; d++) {
+    split_solve("off", dts[d], 1, n, ref);
+    for (int k = 0; k < 4; k++) {
+      split_solve(modes[k], dts[d], windows[k], n, got);
+      long long differ = 0;
+      for (long long i = 0; i < 4 * n; i++)
+        differ += memcmp(&ref[i], &got[i], 4) != 0;
+      if (differ)
+        print_error("dt %g, %s in %d window(s) against inline in one: %lld "
+                    "of %lld values differ\n",
+                    dts[d], modes[k], windows[k], differ, 4 * n);
+      assert_int_equal(differ, 0);
+    }
   }
   free(ref);
   free(got);
@@ -441,7 +461,7 @@ static void test_split_initial_step(void **state) {
 static void test_compile_error(void **state) {
   (void)state;
   NEED_DEVICE();
-  odeon__module_source ks = {gpu_broken_source, "broken", 8, 0};
+  odeon__module_source ks = {gpu_broken_source, "broken", 8, 0, 0};
   odeon__module *m = NULL;
   assert_status(be->ops->module_load(be, &ks, NULL, &m), ODEON_E_COMPILE);
   assert_null(m);
@@ -453,7 +473,7 @@ static void test_compile_error(void **state) {
 static void test_event_deadline(void **state) {
   (void)state;
   NEED_DEVICE();
-  odeon__module_source ks = {gpu_spin_source, "spin", 8, 0};
+  odeon__module_source ks = {gpu_spin_source, "spin", 8, 0, 0};
   odeon__module *m = NULL;
   assert_ok(be->ops->module_load(be, &ks, NULL, &m));
   void *d_status = NULL;
@@ -546,7 +566,7 @@ static int fault_child(void) {
   odeon__backend *b = NULL;
   if (odeon__backend_cuda_create(&cfg, &b) != ODEON_OK)
     return 2;
-  odeon__module_source ks = {gpu_fault_source, "fault", 8, 0};
+  odeon__module_source ks = {gpu_fault_source, "fault", 8, 0, 0};
   odeon__module *m = NULL;
   if (b->ops->module_load(b, &ks, NULL, &m) != ODEON_OK)
     return 3;

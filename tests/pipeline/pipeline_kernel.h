@@ -154,7 +154,7 @@ static inline int pk_open(pk_env *env, int threads, size_t budget,
   if (st)
     return st;
   char *text = pk_source(real_bytes);
-  odeon__module_source src = {text, "pipeline-test", real_bytes, 0};
+  odeon__module_source src = {text, "pipeline-test", real_bytes, 0, 0};
   st = env->be->ops->module_load(env->be, &src, NULL, &env->mod);
   free(text);
   if (!st)

@@ -43,7 +43,7 @@ static int setup(void **state) {
   cfg.timeout = 30;
   snprintf(f->cache, sizeof f->cache, "%s/cpu-backend-cache-%ld",
            ODEON_BINARY_DIR, (long)getpid());
-  odeon__module_source src = {slow_src, "slow", 8, 0};
+  odeon__module_source src = {slow_src, "slow", 8, 0, 0};
   if (odeon__backend_cpu_create(&cfg, &f->be) ||
       f->be->ops->module_load(f->be, &src, f->cache, &f->slow)) {
     print_error("setup: %s\n", odeon_last_error());
@@ -248,14 +248,14 @@ static void compile_errors(void **state) {
   fixture *f = *state;
   odeon__module *m = NULL;
   odeon__module_source bad = {"int odeon_kernel_cpu(void) { return oops; }\n",
-                              "broken", 8, 0};
+                              "broken", 8, 0, 0};
   assert_status(f->be->ops->module_load(f->be, &bad, f->cache, &m),
                 ODEON_E_COMPILE);
   assert_null(m);
   assert_error_contains("broken");
   assert_error_contains("oops"); /* the compiler's own message */
   odeon__module_source noentry = {"int unrelated_symbol = 2385;\n", "noentry",
-                                  8, 0};
+                                  8, 0, 0};
   assert_status(f->be->ops->module_load(f->be, &noentry, f->cache, &m),
                 ODEON_E_COMPILE);
   assert_error_contains("lacks odeon_kernel_cpu");
@@ -264,13 +264,13 @@ static void compile_errors(void **state) {
   char fresh[1024];
   snprintf(fresh, sizeof fresh, "%s\nconst int no_cc_%ld = 1;\n", slow_src,
            (long)getpid());
-  odeon__module_source nocc = {fresh, "no-compiler", 8, 0};
+  odeon__module_source nocc = {fresh, "no-compiler", 8, 0, 0};
   setenv("CC", "/nonexistent/odeon-test-cc", 1);
   int st = f->be->ops->module_load(f->be, &nocc, f->cache, &m);
   unsetenv("CC");
   assert_status(st, ODEON_E_COMPILE);
   assert_error_contains("cannot run the C compiler");
-  odeon__module_source wrong = {slow_src, "wrong-precision", 4, 0};
+  odeon__module_source wrong = {slow_src, "wrong-precision", 4, 0, 0};
   assert_status(f->be->ops->module_load(f->be, &wrong, f->cache, &m),
                 ODEON_E_COMPILE);
   assert_error_contains("real bytes");
@@ -286,7 +286,7 @@ typedef struct compile_job {
 
 static void *compile_main(void *arg) {
   compile_job *j = arg;
-  odeon__module_source src = {j->text, "race", 8, 0};
+  odeon__module_source src = {j->text, "race", 8, 0, 0};
   odeon__module *m = NULL;
   j->status = j->be->ops->module_load(j->be, &src, j->cache, &m);
   if (!j->status) {

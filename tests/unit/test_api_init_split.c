@@ -186,7 +186,7 @@ static void test_backend_contract(void **state) {
   bc.timeout = 30;
   odeon__backend *be = NULL;
   assert_ok(odeon__backend_cpu_create(&bc, &be));
-  odeon__module_source src = {text, "split-contract", 8, 1};
+  odeon__module_source src = {text, "split-contract", 8, 1, 0};
   for (int split = 0; split < 2; split++) {
     if (split)
       setenv("ODEON_INIT_KERNEL", "on", 1);

@@ -313,7 +313,8 @@ int odeon__cpu_launch(odeon__stream *s, odeon__module *m,
   if (!m || !args)
     return odeon__error(ODEON_E_INVAL, "cpu stream: launch without a module "
                                        "or arguments");
-  int st = odeon__launch_check(m->init_entry != NULL, args, "cpu");
+  int st = odeon__launch_check(m->init_entry != NULL, m->init_entry != NULL,
+                               args, "cpu");
   if (st)
     return st;
   stream_op *op = op_new(OP_LAUNCH);

@@ -222,10 +222,14 @@ int odeon__cuda_module_load(odeon__backend *base,
   const char *kname = src->name ? src->name : "kernel";
   int split = 0;
   /* two programs at once need two CPUs; on one they would only take
-     longer than the kernel inline */
-  int st = odeon__init_entry_wanted(src, odeon__cpus_available() >= 2, &split);
+     longer than the kernel inline. Where every launch gives dt the entry
+     is never run: one program, smaller than the inline kernel, on any
+     number of CPUs. */
+  int st = odeon__init_entry_wanted(
+      src, src->fixed_dt || odeon__cpus_available() >= 2, &split);
   if (st)
     return st;
+  const int entry = split && !src->fixed_dt;
   st = odeon__cuda_bind(be);
   if (st)
     return st;
@@ -253,7 +257,7 @@ int odeon__cuda_module_load(odeon__backend *base,
   job[0].text = odeon__source_with_line(
       split ? ODEON__SPLIT_INIT_LINE ODEON__NO_CARRY_LINE : "", src->text);
   st = job[0].text ? ODEON_OK : ODEON_E_NOMEM;
-  if (!st && split &&
+  if (!st && entry &&
       !(job[1].text =
             odeon__source_with_line(ODEON__INIT_ENTRY_LINE, src->text)))
     st = ODEON_E_NOMEM;
@@ -271,19 +275,19 @@ int odeon__cuda_module_load(odeon__backend *base,
   }
   double t0 = odeon__now();
   if (!st)
-    st = odeon__run_parts(job_part, job, split ? 2 : 1);
+    st = odeon__run_parts(job_part, job, entry ? 2 : 1);
   m->stats.compile_s = odeon__now() - t0;
   m->stats.from_cache =
-      job[0].ci.from_cache && (!split || job[1].ci.from_cache);
+      job[0].ci.from_cache && (!entry || job[1].ci.from_cache);
   m->stats.kernel_compile_s = job[0].ci.seconds;
-  m->stats.init_compile_s = split ? job[1].ci.seconds : 0.0;
+  m->stats.init_compile_s = entry ? job[1].ci.seconds : 0.0;
   free(job[0].text);
   free(job[1].text);
 
   double t1 = odeon__now();
   if (!st)
     st = load_image(be, job[0].cubin, &m->handle);
-  if (!st && split)
+  if (!st && entry)
     st = load_image(be, job[1].cubin, &m->init_handle);
   free(job[0].cubin);
   free(job[1].cubin);
@@ -296,11 +300,11 @@ int odeon__cuda_module_load(odeon__backend *base,
   st = module_setup(be, m, kname);
   if (!st && m->info[ODEON_INFO_INIT_ENTRY] != split)
     st = odeon__error(ODEON_E_INTERNAL,
-                      "kernel '%s': its info says initial-step entry %lld, "
-                      "the backend compiled %s",
+                      "kernel '%s': its info says it reads its initial step "
+                      "from h0: %lld; the backend compiled it %s",
                       kname, m->info[ODEON_INFO_INIT_ENTRY],
-                      split ? "one" : "none");
-  if (!st && split)
+                      split ? "apart" : "inline");
+  if (!st && entry)
     st = init_setup(be, m, kname);
   if (st) {
     module_free(be, m);
@@ -317,7 +321,7 @@ int odeon__cuda_module_load(odeon__backend *base,
             m->stats.local_bytes,
             m->stats.local_bytes ? " (spills or stack arrays)" : "",
             m->stats.block_size);
-    if (split)
+    if (entry)
       fprintf(stderr,
               "odeon: cuda: kernel '%s': initial-step entry %s %.1f ms on "
               "its own thread; %d registers, %d bytes local memory, block "

@@ -313,7 +313,8 @@ int odeon__cuda_launch(odeon__stream *s, odeon__module *m,
                                        "not be NULL");
   if (args->n <= 0)
     return ODEON_OK;
-  if ((st = odeon__launch_check(m->init_fn != NULL, args, "cuda")))
+  if ((st = odeon__launch_check(m->info[ODEON_INFO_INIT_ENTRY] != 0,
+                                m->init_fn != NULL, args, "cuda")))
     return st;
   if (odeon__fault_hit(ODEON__FAULT_LAUNCH))
     return stream_fail(s, odeon__error(ODEON_E_BACKEND,

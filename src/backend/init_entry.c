@@ -51,13 +51,15 @@ int odeon__launch_check(int reads_h0, int has_entry, const odeon_kernel_args *a,
   if (a->resume && !a->carry)
     return odeon__error(
         ODEON_E_INVAL, "%s launch: resume without a carry to resume from", who);
-  if (reads_h0 && odeon__init_entry_runs(a) && !has_entry)
+  if (!reads_h0 || !odeon__init_entry_runs(a))
+    return ODEON_OK;
+  if (!has_entry)
     return odeon__error(ODEON_E_INVAL,
                         "%s launch: the kernel was compiled for a given dt "
                         "(no initial-step entry); its runs cannot start "
                         "without one (args.dt = %g)",
                         who, a->dt);
-  if (reads_h0 && odeon__init_entry_runs(a) && !a->h0)
+  if (!a->h0)
     return odeon__error(ODEON_E_INVAL,
                         "%s launch: the kernel reads its initial steps from "
                         "args.h0 ([n] doubles), which is NULL",

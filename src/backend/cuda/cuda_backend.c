@@ -22,16 +22,31 @@ int odeon__cuda_bind(odeon__cuda_backend *be) {
   return ODEON_OK;
 }
 
+void odeon__cuda_warn(const char *context) {
+  fprintf(stderr, "odeon: cuda: %s%s\n", context, odeon_last_error());
+}
+
+void odeon__cuda_bind_for_release(odeon__cuda_backend *be,
+                                  const char *context) {
+  if (odeon__cuda_bind(be) != ODEON_OK)
+    odeon__cuda_warn(context);
+}
+
+void odeon__cuda_release_failed(const odeon__cuda_api *api, odeon__CUresult r,
+                                const char *what) {
+  if (r != ODEON__CUDA_SUCCESS) {
+    odeon__cu_fail(api, r, what);
+    odeon__cuda_warn("");
+  }
+}
+
 static void cuda_destroy(odeon__backend *base) {
   if (!base)
     return;
   odeon__cuda_backend *be = cb(base);
-  odeon__CUresult r = be->api->cuDevicePrimaryCtxRelease(be->dev);
-  if (r != ODEON__CUDA_SUCCESS) {
-    /* destroy cannot return a status; the failure is still reported. */
-    odeon__cu_fail(be->api, r, "cuDevicePrimaryCtxRelease");
-    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-  }
+  odeon__cuda_release_failed(be->api,
+                             be->api->cuDevicePrimaryCtxRelease(be->dev),
+                             "cuDevicePrimaryCtxRelease");
   pthread_mutex_destroy(&be->lock);
   free(be);
 }
@@ -78,30 +93,14 @@ static int cuda_dev_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   return ODEON_OK;
 }
 
-static void report_free_failure(odeon__cuda_backend *be, odeon__CUresult r,
-                                const char *what) {
-  /* A free that fails means a corrupted context; the vtable's free cannot
-     return it, so it is printed rather than lost. */
-  odeon__cu_fail(be->api, r, what);
-  fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-}
-
-/* Make the context current for a release that cannot return a status: a
-   failure is reported, and the release is still tried (leaving the memory
-   would only add a leak to the failure). */
-static void bind_for_release(odeon__cuda_backend *be) {
-  if (odeon__cuda_bind(be) != ODEON_OK)
-    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-}
-
 static void cuda_dev_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
   if (!ptr)
     return;
-  bind_for_release(be);
-  odeon__CUresult r = be->api->cuMemFree((odeon__CUdeviceptr)(uintptr_t)ptr);
-  if (r != ODEON__CUDA_SUCCESS)
-    report_free_failure(be, r, "cuMemFree");
+  odeon__cuda_bind_for_release(be, "");
+  odeon__cuda_release_failed(
+      be->api, be->api->cuMemFree((odeon__CUdeviceptr)(uintptr_t)ptr),
+      "cuMemFree");
 }
 
 static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
@@ -140,8 +139,7 @@ static int cuda_host_direct(odeon__backend *base, const void *p, size_t bytes) {
   if (!p || !bytes)
     return 0;
   if (odeon__cuda_bind(be) != ODEON_OK) {
-    fprintf(stderr, "odeon: cuda: page-locked check (results are staged): %s\n",
-            odeon_last_error());
+    odeon__cuda_warn("page-locked check (results are staged): ");
     return 0;
   }
   odeon__CUdeviceptr at = (odeon__CUdeviceptr)(uintptr_t)p;
@@ -163,10 +161,9 @@ static void cuda_host_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
   if (!ptr)
     return;
-  bind_for_release(be);
-  odeon__CUresult r = be->api->cuMemFreeHost(ptr);
-  if (r != ODEON__CUDA_SUCCESS)
-    report_free_failure(be, r, "cuMemFreeHost");
+  odeon__cuda_bind_for_release(be, "");
+  odeon__cuda_release_failed(be->api, be->api->cuMemFreeHost(ptr),
+                             "cuMemFreeHost");
 }
 
 static const odeon__backend_ops cuda_ops = {

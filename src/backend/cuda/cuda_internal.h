@@ -66,6 +66,16 @@ struct odeon__module {
 /* Make the backend's context current on the calling thread (driver API
  * calls act on the thread's current context; engine threads vary). */
 int odeon__cuda_bind(odeon__cuda_backend *be);
+/* A failure that cannot be returned (a release: free, destroy, unload) is
+   printed rather than lost: "odeon: cuda: <context><the last error>". */
+void odeon__cuda_warn(const char *context);
+/* Make the context current before such a release; a failure is printed
+   and the release is still made (skipping it would add a leak to the
+   failure). */
+void odeon__cuda_bind_for_release(odeon__cuda_backend *be, const char *context);
+/* Print a release's failed result r (nothing for success), naming it. */
+void odeon__cuda_release_failed(const odeon__cuda_api *api, odeon__CUresult r,
+                                const char *what);
 
 /* Wait for an event with the odeon deadline; `what` names the wait in a
  * timeout message. Used by event_wait and stream_destroy. */

@@ -26,13 +26,14 @@ static int image_too_new(odeon__CUresult r) {
          r == 218 /* CUDA_ERROR_INVALID_PTX */;
 }
 
-static int func_attr(const odeon__cuda_api *api, odeon__CUfunction f, int attr,
-                     const char *name, int *value) {
+/* Attribute `attr` (named `name`) of function f (named `fname`). */
+static int func_attr(const odeon__cuda_api *api, odeon__CUfunction f,
+                     const char *fname, int attr, const char *name,
+                     int *value) {
   odeon__CUresult r = api->cuFuncGetAttribute(value, attr, f);
   if (r != ODEON__CUDA_SUCCESS) {
     char what[128];
-    snprintf(what, sizeof what, "cuFuncGetAttribute(odeon_kernel_cuda, %s)",
-             name);
+    snprintf(what, sizeof what, "cuFuncGetAttribute(%s, %s)", fname, name);
     return odeon__cu_fail(api, r, what);
   }
   return ODEON_OK;
@@ -71,13 +72,16 @@ static int module_setup(odeon__cuda_backend *be, odeon__module *m,
                         kname, m->info[ODEON_INFO_ABI], ODEON_KERNEL_ABI);
 
   odeon__cuda_module_stats *s = &m->stats;
-  int st = func_attr(api, m->fn, ODEON__CU_FUNC_ATTRIBUTE_NUM_REGS, "NUM_REGS",
-                     &s->registers);
+  int st =
+      func_attr(api, m->fn, "odeon_kernel_cuda",
+                ODEON__CU_FUNC_ATTRIBUTE_NUM_REGS, "NUM_REGS", &s->registers);
   if (!st)
-    st = func_attr(api, m->fn, ODEON__CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
+    st = func_attr(api, m->fn, "odeon_kernel_cuda",
+                   ODEON__CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
                    "LOCAL_SIZE_BYTES", &s->local_bytes);
   if (!st)
-    st = func_attr(api, m->fn, ODEON__CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+    st = func_attr(api, m->fn, "odeon_kernel_cuda",
+                   ODEON__CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
                    "MAX_THREADS_PER_BLOCK", &s->max_block_size);
   if (st)
     return st;
@@ -175,10 +179,12 @@ static int init_setup(odeon__cuda_backend *be, odeon__module *m,
         odeon__cu_fail(api, r, "cuModuleGetFunction(\"odeon_init_cuda\")"),
         "kernel '%s', initial-step entry: ", kname);
   odeon__cuda_module_stats *s = &m->stats;
-  int st = func_attr(api, m->init_fn, ODEON__CU_FUNC_ATTRIBUTE_NUM_REGS,
-                     "NUM_REGS", &s->init_registers);
+  int st = func_attr(api, m->init_fn, "odeon_init_cuda",
+                     ODEON__CU_FUNC_ATTRIBUTE_NUM_REGS, "NUM_REGS",
+                     &s->init_registers);
   if (!st)
-    st = func_attr(api, m->init_fn, ODEON__CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
+    st = func_attr(api, m->init_fn, "odeon_init_cuda",
+                   ODEON__CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES,
                    "LOCAL_SIZE_BYTES", &s->init_local_bytes);
   if (st)
     return st;
@@ -340,10 +346,9 @@ void odeon__cuda_module_unload(odeon__backend *base, odeon__module *m) {
     return;
   /* Unload cannot return a status: failures are reported, and the modules
      are still unloaded. */
-  if (odeon__cuda_bind(be) != ODEON_OK)
-    fprintf(stderr, "odeon: cuda: module unload: %s\n", odeon_last_error());
+  odeon__cuda_bind_for_release(be, "module unload: ");
   if (module_free(be, m) != ODEON_OK)
-    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
+    odeon__cuda_warn("");
 }
 
 int odeon__cuda_module_windows(odeon__backend *base, odeon__module *m) {

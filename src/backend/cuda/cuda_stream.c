@@ -421,13 +421,9 @@ void odeon__cuda_event_destroy(odeon__backend *base, odeon__event *e) {
   /* A failure cannot be returned: it is reported, and the event is still
      destroyed (legal with work pending: the driver frees it once
      reached). */
-  if (odeon__cuda_bind(be) != ODEON_OK)
-    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-  odeon__CUresult r = be->api->cuEventDestroy(e->handle);
-  if (r != ODEON__CUDA_SUCCESS) {
-    odeon__cu_fail(be->api, r, "cuEventDestroy");
-    fprintf(stderr, "odeon: cuda: %s\n", odeon_last_error());
-  }
+  odeon__cuda_bind_for_release(be, "");
+  odeon__cuda_release_failed(be->api, be->api->cuEventDestroy(e->handle),
+                             "cuEventDestroy");
   pthread_mutex_lock(&e->mu);
   if (!event_unref_locked(e))
     pthread_mutex_unlock(&e->mu);

@@ -53,8 +53,9 @@ typedef struct odeon__engine {
   long long run_begin, run_end; /* the runs this solve computes */
   int rb;
   long long ns, np, nsav, nobs, nsum, ncnt, ncarry;
-  /* the kernel reads its automatic first steps from args.h0 (kernel_args.h):
-     a chunk's device inputs end with [n] doubles its init entry writes */
+  /* the kernel reads its automatic first steps from args.h0 (kernel_args.h;
+     no dt given): a chunk's device inputs end with [n] doubles its init
+     entry writes */
   int h0;
   int want_state, want_obs, want_sum, want_cnt;
   double timeout;

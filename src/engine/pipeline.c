@@ -408,7 +408,9 @@ int odeon__engine_check_request(odeon__engine *e) {
   e->nsum = info[ODEON_INFO_N_SUMMARY_ROWS];
   e->ncnt = info[ODEON_INFO_N_COUNTERS];
   e->ncarry = info[ODEON_INFO_CARRY_LEN];
-  e->h0 = info[ODEON_INFO_INIT_ENTRY] != 0;
+  /* the kernel reads h0 only where a run starts without a given dt
+     (odeon__init_entry_runs): with one, no room is kept for it */
+  e->h0 = info[ODEON_INFO_INIT_ENTRY] != 0 && !(req->base.dt > 0.0);
   if (e->ns < 0 || e->np < 0 || e->nsav < 0 || e->nobs < 0 || e->nsum < 0 ||
       e->ncnt < 0 || e->ncarry < 0)
     return odeon__error(ODEON_E_INVAL, "engine: negative counts in kernel "

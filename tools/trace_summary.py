@@ -5,10 +5,13 @@ name the count, total and longest duration, plus how much of the span had
 a kernel running on some stream (the GPU's busy share) and the timeline of
 each chunk's stages. Reads only the standard library.
 
-usage: trace_summary.py TRACE.json [--chunks N] [--last-solve]
+usage: trace_summary.py TRACE.json [--chunks N] [--last-solve | --solve K]
   --chunks N    chunks to list (12)
   --last-solve  only the last solve of each process: the events from its
-                last "fill" of chunk 0 on (a benchmark solves repeatedly)
+                last "prepare" (odeon_solve's start; else its last "fill"
+                of chunk 0) on (a benchmark solves repeatedly). Chunk -1
+                holds the solve's own spans: prepare, setup, finish
+  --solve K     only the K-th last solve (--solve 1 is --last-solve)
 """
 import json
 import sys
@@ -32,6 +35,9 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     show = 12
+    back = 1  # which solve from the end (--solve K)
+    if "--solve" in sys.argv:
+        back = int(sys.argv[sys.argv.index("--solve") + 1])
     if "--chunks" in sys.argv:
         show = int(sys.argv[sys.argv.index("--chunks") + 1])
     with open(sys.argv[1]) as f:
@@ -56,12 +62,24 @@ def main():
                 spans[(pid, tid)].append((e["name"], chunk, t0, e["ts"]))
     for pid in sorted({p for p, _ in spans}):
         mine = {k: v for k, v in spans.items() if k[0] == pid}
-        if "--last-solve" in sys.argv:
+        if "--last-solve" in sys.argv or "--solve" in sys.argv:
             starts = [s[2] for v in mine.values() for s in v
-                      if s[0] == "fill" and s[1] == 0]
+                      if s[0] == "prepare"]
+            if not starts:  # traces of builds without the solve's spans
+                starts = [s[2] for v in mine.values() for s in v
+                          if s[0] == "fill" and s[1] == 0]
             if starts:
-                t_first = max(starts)
-                mine = {k: [s for s in v if s[2] >= t_first]
+                starts.sort()
+                i = len(starts) - min(back, len(starts))
+                t_first = starts[i]
+                t_next = starts[i + 1] if i + 1 < len(starts) else float("inf")
+                # the solve ends with its "finish" (what follows, such as a
+                # benchmark's kernel-only launches, is not the solve's)
+                ends = [s[3] for v in mine.values() for s in v
+                        if s[0] == "finish" and t_first <= s[2] < t_next]
+                if ends:
+                    t_next = min(ends) + 1e-3
+                mine = {k: [s for s in v if t_first <= s[2] < t_next]
                         for k, v in mine.items()}
                 mine = {k: v for k, v in mine.items() if v}
         t_lo = min(s[2] for v in mine.values() for s in v)

@@ -614,6 +614,10 @@ int odeon__engine_solve(const odeon__engine_request *req,
     free(e);
     return odeon__error(ODEON_E_BACKEND, "engine: pthread_cond_init");
   }
+  /* "setup" (outputs, plan, slots, threads) and "finish" (joins, the
+     result closed) frame the chunks' stages in a trace: what a whole solve
+     spends outside them */
+  odeon__trace_begin("setup", -1);
   /* The outputs first: which of them the device writes directly decides
      how much staging a run needs, and so the plan. */
   int st = odeon__engine_check_request(e);
@@ -680,6 +684,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
     else
       e->writeback_started = 1;
   }
+  odeon__trace_end("setup", -1);
   if (st) {
     odeon__engine_fail(e, st, "%s", "");
   } else {
@@ -688,6 +693,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
       if (run_chunk(e, c, first, &n) || odeon__engine_failed(e))
         break;
   }
+  odeon__trace_begin("finish", -1);
   pthread_mutex_lock(&e->mu);
   e->producer_done = 1;
   pthread_cond_broadcast(&e->cv);
@@ -718,6 +724,7 @@ int odeon__engine_solve(const odeon__engine_request *req,
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
     free(e);
+    odeon__trace_end("finish", -1);
     return st;
   }
   for (int i = 0; i < ODEON__OUT_COUNT; i++) {
@@ -735,5 +742,6 @@ int odeon__engine_solve(const odeon__engine_request *req,
   pthread_cond_destroy(&e->cv);
   pthread_mutex_destroy(&e->mu);
   free(e);
+  odeon__trace_end("finish", -1);
   return st;
 }

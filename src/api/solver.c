@@ -14,8 +14,10 @@
 #include "engine/engine.h"
 #include "engine/multi.h"
 #include "model/model.h"
+#include "util/bigmem.h"
 #include "util/error.h"
 #include "util/parallel.h"
+#include "util/trace.h"
 
 static int dup_opt(const char *in, char **out, const char **field) {
   *out = NULL;
@@ -289,6 +291,9 @@ int odeon_solver_create(const odeon_model_t *model, const odeon_options_t *opts,
   odeon_solver_t *s = calloc(1, sizeof *s);
   if (!s)
     return odeon__error(ODEON_E_NOMEM, "out of memory");
+  /* while a solver exists, freed result arrays are kept for the next
+     solve's (util/bigmem.c) */
+  odeon__big_hold();
   s->model = model;
   s->usys.rhs = odeon__model_rhs_fn(model);
   s->usys.jac = odeon__model_jac_fn(model);
@@ -355,6 +360,7 @@ void odeon_solver_destroy(odeon_solver_t *s) {
   free(s->devices);
   free(s->cache_dir);
   free(s);
+  odeon__big_unhold();
 }
 
 const char *odeon_solver_backend(const odeon_solver_t *s) {
@@ -377,10 +383,14 @@ int odeon_solve(odeon_solver_t *s, const odeon_grid_t *grid,
   int st = odeon__kernel_args_init(cfg, &s->opts, &req.base);
   if (st != ODEON_OK)
     return st;
+  /* the request's arrays (sample times, drivers), in a trace */
+  odeon__trace_begin("prepare", -1);
   double *times = malloc((size_t)cfg->n_samples * sizeof(double));
-  if (!times)
+  if (!times) {
+    odeon__trace_end("prepare", -1);
     return odeon__error(ODEON_E_NOMEM, "out of memory for %lld sample times",
                         (long long)cfg->n_samples);
+  }
   for (int64_t k = 0; k < cfg->n_samples; k++)
     times[k] = odeon__sample_time(cfg, k);
   int64_t count;
@@ -414,11 +424,13 @@ int odeon_solve(odeon_solver_t *s, const odeon_grid_t *grid,
                             &drivers_bytes, &stride);
   if (st != ODEON_OK) {
     free(times);
+    odeon__trace_end("prepare", -1);
     return odeon__error_context(st, "odeon_solve: ");
   }
   req.drivers = drivers;
   req.drivers_bytes = drivers_bytes;
   req.base.driver_stride = stride;
+  odeon__trace_end("prepare", -1);
   if (s->n_devices > 1) {
     odeon__multi_device dev[ODEON__MAX_DEVICES];
     for (int i = 0; i < s->n_devices; i++) {

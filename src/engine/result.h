@@ -30,6 +30,8 @@ typedef struct odeon__output {
   char **labels; /* NULL-terminated copy, or NULL */
   void *data;    /* NULL when the output lives in a file */
   size_t owned;  /* bytes of data allocated by the result (0: not ours) */
+  int warm;      /* the allocation's pages were touched before (a kept
+                    mapping, util/bigmem.c): no faulting in ahead */
   char *file;    /* the .npy path when in a file */
 } odeon__output;
 

@@ -32,9 +32,11 @@ typedef struct touch_job {
 } touch_job;
 
 /* Whether the writeback of output `o` goes to fresh pages of the result's
-   own memory, staged (not downloaded there directly). */
+   own memory (not a kept mapping, whose pages are there already), staged
+   (not downloaded there directly). */
 static int touched(const odeon__engine *e, const odeon__item_out *o) {
-  return e->sink[o->id].mem && e->result->out[o->id].owned && !e->direct[o->id];
+  const odeon__output *r = &e->result->out[o->id];
+  return e->sink[o->id].mem && r->owned && !r->warm && !e->direct[o->id];
 }
 
 /* One store per 4 KiB page of [p, p + len): the first byte, then every

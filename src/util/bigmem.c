@@ -1,33 +1,166 @@
 /* bigmem.c - odeon__big_alloc: anonymous mappings with MADV_HUGEPAGE for
  * large arrays (bench/gpu_host_paths: first touch with 16 threads 19 GB/s
- * in 4 KiB pages, 35 GB/s with huge pages, on the H100 host). */
+ * in 4 KiB pages, 35 GB/s with huge pages, on the H100 host), and a small
+ * cache of freed mappings that the next allocations reuse.
+ *
+ * Why the cache: a fresh mapping's pages are zeroed by the operating system
+ * at their first touch, which costs as much host time as copying the
+ * results into them; a caller solving again and again (a fit, a sweep in
+ * batches) would pay it on every solve. A freed mapping is kept instead,
+ * and an allocation that fits in one takes it, its pages already there.
+ * Bounded: only while a solver exists (odeon__big_hold, from each solver's
+ * create, to odeon__big_unhold, from its destroy: a result freed after the
+ * last solver is unmapped at once), at most BIG_KEEP mappings and a quarter
+ * of the machine's memory, the oldest unmapped first. */
 #include "util/bigmem.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Below this a mapping's system calls cost more than its faults save. */
 #define BIG_BYTES ((size_t)8 << 20)
+/* A result holds a few arrays (state, status, counters, ...). */
+#define BIG_KEEP 8
 
-void *odeon__big_alloc(size_t bytes) {
+typedef struct kept {
+  void *p;
+  size_t len; /* mapped bytes, a multiple of the page size */
+} kept;
+
+static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
+static kept big_kept[BIG_KEEP]; /* oldest first */
+static int big_n;
+static size_t big_total;
+static long big_holders; /* live solvers */
+
+static size_t page_size(void) {
+  long p = sysconf(_SC_PAGESIZE);
+  return p > 0 ? (size_t)p : 4096;
+}
+
+static size_t page_round(size_t bytes) {
+  size_t pg = page_size();
+  return (bytes + pg - 1) / pg * pg;
+}
+
+/* A quarter of the machine's memory (1 GiB where it is not known). */
+static size_t keep_cap(void) {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  if (pages <= 0)
+    return (size_t)1 << 30;
+  return (size_t)pages / 4 * page_size();
+}
+
+static void drop(int i) {
+  big_total -= big_kept[i].len;
+  for (int k = i; k + 1 < big_n; k++)
+    big_kept[k] = big_kept[k + 1];
+  big_n--;
+}
+
+/* The smallest kept mapping of at least len bytes, taken out of the
+   cache, its tail beyond len unmapped; NULL if none. */
+static void *take(size_t len) {
+  pthread_mutex_lock(&big_lock);
+  int best = -1;
+  for (int i = 0; i < big_n; i++)
+    if (big_kept[i].len >= len &&
+        (best < 0 || big_kept[i].len < big_kept[best].len))
+      best = i;
+  kept k = {NULL, 0};
+  if (best >= 0) {
+    k = big_kept[best];
+    drop(best);
+  }
+  pthread_mutex_unlock(&big_lock);
+  if (k.p && k.len > len)
+    munmap((char *)k.p + len, k.len - len);
+  return k.p;
+}
+
+void *odeon__big_alloc_warm(size_t bytes, int *warm) {
+  if (warm)
+    *warm = 0;
   if (bytes < BIG_BYTES)
     return malloc(bytes ? bytes : 1);
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  size_t len = page_round(bytes);
+  void *p = take(len);
+  if (p) {
+    if (warm)
+      *warm = 1;
+    return p;
+  }
+  p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+           0);
   if (p == MAP_FAILED)
     return NULL;
 #ifdef MADV_HUGEPAGE
   /* advice only: where transparent huge pages are off, 4 KiB pages */
-  (void)madvise(p, bytes, MADV_HUGEPAGE);
+  (void)madvise(p, len, MADV_HUGEPAGE);
 #endif
   return p;
+}
+
+void *odeon__big_alloc(size_t bytes) {
+  return odeon__big_alloc_warm(bytes, NULL);
 }
 
 void odeon__big_free(void *p, size_t bytes) {
   if (!p)
     return;
-  if (bytes < BIG_BYTES)
+  if (bytes < BIG_BYTES) {
     free(p);
-  else
-    munmap(p, bytes);
+    return;
+  }
+  size_t len = page_round(bytes);
+  size_t cap = keep_cap();
+  /* Keep it; unmap the oldest until the cache is within its bounds. The
+     unmaps happen outside the lock (they may take a while for gigabytes). */
+  kept out[BIG_KEEP + 1];
+  int n_out = 0;
+  pthread_mutex_lock(&big_lock);
+  if (big_holders > 0 && len <= cap) {
+    while (big_n > 0 && (big_n == BIG_KEEP || big_total + len > cap)) {
+      out[n_out++] = big_kept[0];
+      drop(0);
+    }
+    big_kept[big_n++] = (kept){p, len};
+    big_total += len;
+  } else {
+    out[n_out++] = (kept){p, len};
+  }
+  pthread_mutex_unlock(&big_lock);
+  for (int i = 0; i < n_out; i++)
+    munmap(out[i].p, out[i].len);
+}
+
+void odeon__big_hold(void) {
+  pthread_mutex_lock(&big_lock);
+  big_holders++;
+  pthread_mutex_unlock(&big_lock);
+}
+
+void odeon__big_unhold(void) {
+  kept out[BIG_KEEP];
+  int n = 0;
+  pthread_mutex_lock(&big_lock);
+  if (big_holders > 0 && --big_holders == 0) {
+    n = big_n;
+    for (int i = 0; i < n; i++)
+      out[i] = big_kept[i];
+    big_n = 0;
+    big_total = 0;
+  }
+  pthread_mutex_unlock(&big_lock);
+  for (int i = 0; i < n; i++)
+    munmap(out[i].p, out[i].len);
+}
+
+size_t odeon__big_kept_bytes(void) {
+  pthread_mutex_lock(&big_lock);
+  size_t b = big_total;
+  pthread_mutex_unlock(&big_lock);
+  return b;
 }

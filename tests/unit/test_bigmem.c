@@ -1,0 +1,147 @@
+/* test_bigmem.c - the cache of freed result mappings (util/bigmem.c): kept
+ * only while a holder (a solver) exists, taken by an allocation that fits
+ * (its tail unmapped), bounded in count, all unmapped by the last holder's
+ * end; and a solve into kept memory that held another solve's results
+ * gives the same bits as a solve into fresh memory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#include "util/bigmem.h"
+
+#define MIB ((size_t)1 << 20)
+
+static void test_kept_while_held(void **state) {
+  (void)state;
+  int warm = -1;
+  /* no holder: freed at once */
+  void *p = odeon__big_alloc_warm(16 * MIB, &warm);
+  assert_non_null(p);
+  assert_int_equal(warm, 0);
+  memset(p, 1, 16 * MIB);
+  odeon__big_free(p, 16 * MIB);
+  assert_int_equal(odeon__big_kept_bytes(), 0);
+
+  odeon__big_hold();
+  p = odeon__big_alloc_warm(16 * MIB, &warm);
+  assert_int_equal(warm, 0);
+  memset(p, 2, 16 * MIB);
+  odeon__big_free(p, 16 * MIB);
+  assert_int_equal(odeon__big_kept_bytes(), 16 * MIB);
+  /* a smaller allocation takes it, the tail unmapped */
+  void *q = odeon__big_alloc_warm(12 * MIB + 1, &warm);
+  assert_ptr_equal(q, p);
+  assert_int_equal(warm, 1);
+  assert_int_equal(odeon__big_kept_bytes(), 0);
+  memset(q, 3, 12 * MIB + 1); /* every byte of it writable */
+  odeon__big_free(q, 12 * MIB + 1);
+  assert_true(odeon__big_kept_bytes() >= 12 * MIB + 1);
+  assert_true(odeon__big_kept_bytes() < 13 * MIB);
+  /* a larger one does not fit: a fresh mapping */
+  void *r = odeon__big_alloc_warm(32 * MIB, &warm);
+  assert_int_equal(warm, 0);
+  assert_ptr_not_equal(r, q);
+  memset(r, 4, 32 * MIB);
+  odeon__big_free(r, 32 * MIB);
+  /* the smallest that fits is taken */
+  void *s = odeon__big_alloc_warm(10 * MIB, &warm);
+  assert_ptr_equal(s, q);
+  assert_int_equal(warm, 1);
+  odeon__big_free(s, 10 * MIB);
+  /* small sizes are malloc's, never kept */
+  size_t before = odeon__big_kept_bytes();
+  void *m = odeon__big_alloc_warm(4096, &warm);
+  assert_int_equal(warm, 0);
+  odeon__big_free(m, 4096);
+  assert_int_equal(odeon__big_kept_bytes(), before);
+  /* at most 8 mappings: twelve freed, eight kept (the newest) */
+  void *many[12];
+  for (int i = 0; i < 12; i++) {
+    many[i] = odeon__big_alloc_warm(64 * MIB + (size_t)i * MIB, &warm);
+    assert_non_null(many[i]);
+  }
+  for (int i = 0; i < 12; i++)
+    odeon__big_free(many[i], 64 * MIB + (size_t)i * MIB);
+  size_t newest = 0;
+  for (int i = 4; i < 12; i++)
+    newest += 64 * MIB + (size_t)i * MIB;
+  assert_int_equal(odeon__big_kept_bytes(), newest);
+  /* a second holder's end keeps them; the last one's end unmaps them */
+  odeon__big_hold();
+  odeon__big_unhold();
+  assert_int_equal(odeon__big_kept_bytes(), newest);
+  odeon__big_unhold();
+  assert_int_equal(odeon__big_kept_bytes(), 0);
+  /* no holder left: an extra end changes nothing */
+  odeon__big_unhold();
+  p = odeon__big_alloc_warm(16 * MIB, &warm);
+  odeon__big_free(p, 16 * MIB);
+  assert_int_equal(odeon__big_kept_bytes(), 0);
+}
+
+static const char *lorenz = "states:      x = 1, y = 0, z = 0\n"
+                            "parameters:  rho = 21\n"
+                            "constants:   sigma = 10, beta = 8/3\n"
+                            "dx = sigma*(y - x)\n"
+                            "dy = x*(rho - z) - y\n"
+                            "dz = x*y - beta*z\n";
+
+enum { RUNS = 1 << 18 }; /* 2 samples x 3 states x 8 bytes: 12 MiB */
+
+static odeon_result_t *sweep(odeon_solver_t *s, odeon_model_t *m,
+                             double scale) {
+  odeon_grid_t *g;
+  assert_ok(odeon_grid_create(m, &g));
+  double *rho = malloc(RUNS * sizeof *rho);
+  assert_non_null(rho);
+  for (int i = 0; i < RUNS; i++)
+    rho[i] = scale * i / (RUNS - 1);
+  assert_ok(odeon_grid_sweep(g, "rho", rho, RUNS));
+  free(rho);
+  odeon_result_t *r = NULL;
+  assert_ok(odeon_solve(s, g, NULL, &r));
+  odeon_grid_destroy(g);
+  return r;
+}
+
+/* The same sweep into fresh memory, then into memory that held another
+   sweep's results: the same bits, every element written again. */
+static void test_solve_into_kept_memory(void **state) {
+  (void)state;
+  odeon_model_t *m;
+  assert_ok(odeon_model_from_string(lorenz, "bigmem", &m));
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.algorithm = "classical-rk4";
+  o.dt = 0.01;
+  o.duration = 0.5;
+  o.backend = ODEON_BACKEND_CPU;
+  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS;
+  odeon_solver_t *s;
+  assert_ok(odeon_solver_create(m, &o, &s));
+  assert_int_equal(odeon__big_kept_bytes(), 0);
+  odeon_result_t *fresh = sweep(s, m, 21.0);
+  odeon_result_t *other = sweep(s, m, 5.0);
+  assert_false(output_bits_equal(fresh, other, "state"));
+  odeon_result_destroy(other); /* kept, holding the other sweep's states */
+  assert_true(odeon__big_kept_bytes() >= (size_t)RUNS * 6 * 8);
+  odeon_result_t *again = sweep(s, m, 21.0);
+  assert_true(odeon__big_kept_bytes() < (size_t)RUNS * 6 * 8);
+  assert_true(output_bits_equal(fresh, again, "state"));
+  assert_true(output_bits_equal(fresh, again, "status"));
+  odeon_result_destroy(again);
+  odeon_result_destroy(fresh);
+  odeon_solver_destroy(s);
+  /* the last solver's end unmaps what its results left */
+  assert_int_equal(odeon__big_kept_bytes(), 0);
+  odeon_model_destroy(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_kept_while_held),
+      cmocka_unit_test(test_solve_into_kept_memory),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -25,7 +25,9 @@ typedef struct odeon__slot {
   odeon__event *event;
   void *d_in, *d_state, *d_obs, *d_sum, *d_status, *d_cnt, *d_carry;
   unsigned char *h_in, *h_out;
-  int busy; /* an item is posted and not yet written back */
+  int busy;     /* an item is posted and not yet written back */
+  int gpu_busy; /* an item is posted and its device work (upload, launch,
+                   download) not yet seen complete by the writeback */
   /* the posted item */
   long long chunk, first, n, launch, sb, se, wb, we;
   int last;

@@ -57,21 +57,24 @@ int odeon__engine_failed(odeon__engine *e) {
 
 /* ------------------------------------------------------------- producer */
 
-/* Wait until the writeback thread has released `s`, or an error. The
+/* Wait until the writeback thread has released `s` (gpu_only: until it
+   has seen the slot's device work complete, which frees the input staging
+   while the results are still being written back), or an error. The
    deadline restarts whenever any launch is written back or any drained
    piece delivered: the slot's turn comes after the launches queued before
    it, each bounded by the timeout, and a drained slot's pieces each are. */
-static int wait_slot(odeon__engine *e, odeon__slot *s, int index) {
+static int wait_slot_for(odeon__engine *e, odeon__slot *s, int index,
+                         int gpu_only) {
   pthread_mutex_lock(&e->mu);
   double deadline = odeon__now() + e->timeout;
   long long seen = e->items_done + e->pieces_done;
   int st = ODEON_OK;
-  while (s->busy && !e->status) {
+  while ((gpu_only ? s->gpu_busy : s->busy) && !e->status) {
     int rc = odeon__cond_wait_until(&e->cv, &e->mu, deadline);
     if (e->items_done + e->pieces_done != seen) {
       seen = e->items_done + e->pieces_done;
       deadline = odeon__now() + e->timeout;
-    } else if (rc && s->busy && !e->status) {
+    } else if (rc && (gpu_only ? s->gpu_busy : s->busy) && !e->status) {
       st = ODEON_E_TIMEOUT;
       break;
     }
@@ -81,12 +84,16 @@ static int wait_slot(odeon__engine *e, odeon__slot *s, int index) {
     st = e->status;
   pthread_mutex_unlock(&e->mu);
   if (st == ODEON_E_TIMEOUT && !odeon__engine_failed(e)) {
-    odeon__error(ODEON_E_TIMEOUT,
-                 "slot %d (chunk %lld) was not written back within %g s", index,
-                 chunk, e->timeout);
+    odeon__error(ODEON_E_TIMEOUT, "slot %d (chunk %lld) was not %s within %g s",
+                 index, chunk, gpu_only ? "done on the device" : "written back",
+                 e->timeout);
     return odeon__engine_fail(e, st, "engine: ");
   }
   return st;
+}
+
+static int wait_slot(odeon__engine *e, odeon__slot *s, int index) {
+  return wait_slot_for(e, s, index, 0);
 }
 
 /* Wait until the probe chunk's launch has been timed (so that the next
@@ -121,6 +128,7 @@ static void post(odeon__engine *e, int index, double launched) {
   e->slots[index].posted = launched;
   pthread_mutex_lock(&e->mu);
   e->slots[index].busy = 1;
+  e->slots[index].gpu_busy = 1;
   e->queue[(e->q_head + e->q_len) % ODEON__MAX_SLOTS] = index;
   e->q_len++;
   pthread_cond_broadcast(&e->cv);
@@ -141,7 +149,7 @@ static int uniform_col(const odeon__engine *e, long long i) {
 }
 
 /* A part per this many bytes of inputs. */
-#define FILL_PART_BYTES ((size_t)2 << 20)
+#define FILL_PART_BYTES ((size_t)512 << 10)
 
 static int fill_part(void *ctx, int part, int parts) {
   const fill_job *j = ctx;
@@ -199,22 +207,34 @@ static unsigned int float_bits(double x) {
 /* The chunk's inputs into the slot's device rows ([ns + np][n]): the staged
    rows uploaded (consecutive ones in one copy), the uniform ones set on the
    device (consecutive equal ones in one fill), so that the kernel reads
-   every input as a row of its own. */
+   every input as a row of its own. The uploads are queued first: a fill is
+   a kernel, which waits for room on the GPU behind the other slot's
+   running launch, where a copy runs beside it. */
 static int upload_inputs(odeon__engine *e, odeon__slot *s, long long n) {
   const size_t nn = (size_t)n, rb = (size_t)e->rb, row_bytes = nn * rb;
   const long long cols = e->ns + e->np;
   int st = ODEON_OK;
   size_t staged = 0; /* staged rows passed */
   for (long long i = 0; !st && i < cols;) {
-    unsigned char *dst = (unsigned char *)s->d_in + (size_t)i * row_bytes;
     long long j = i + 1;
     if (!uniform_col(e, i)) {
       while (j < cols && !uniform_col(e, j))
         j++;
-      st = e->ops->copy_h2d_async(s->stream, dst, s->h_in + staged * row_bytes,
-                                  (size_t)(j - i) * row_bytes);
+      st = e->ops->copy_h2d_async(
+          s->stream, (unsigned char *)s->d_in + (size_t)i * row_bytes,
+          s->h_in + staged * row_bytes, (size_t)(j - i) * row_bytes);
       staged += (size_t)(j - i);
-    } else if (rb == 4) {
+    }
+    i = j;
+  }
+  for (long long i = 0; !st && i < cols;) {
+    unsigned char *dst = (unsigned char *)s->d_in + (size_t)i * row_bytes;
+    long long j = i + 1;
+    if (!uniform_col(e, i)) {
+      i = j; /* uploaded above */
+      continue;
+    }
+    if (rb == 4) {
       unsigned int bits = float_bits(e->uniform_values[i]);
       while (j < cols && uniform_col(e, j) &&
              float_bits(e->uniform_values[j]) == bits)
@@ -245,7 +265,13 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
   const odeon__engine_request *req = e->req;
   int index = (int)(c % e->n_slots);
   odeon__slot *s = &e->slots[index];
-  int st = wait_slot(e, s, index);
+  /* The input staging and the device buffers are free once the slot's
+     last item is done on the device: its results may still be being
+     written back from the output staging, which the downloads below wait
+     for, after the launch is queued (the GPU then computes this chunk while
+     the host copies that one out). Drain lanes read the device buffers of
+     a slot after its launch: a drained slot is waited for whole. */
+  int st = wait_slot_for(e, s, index, !e->draining);
   if (st)
     return st;
   /* While the probe's launch is still being timed, the chunk after it is
@@ -337,9 +363,10 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
           "%lld: launch: ",
           c, first, first + n - 1, j);
     /* The launch is queued; its download may only overwrite the staging
-       once the previous window of this slot is written back (a drained
-       one has waited for that before its launch). */
-    if (j > 0 && !e->draining && (st = wait_slot(e, s, index)))
+       once the slot's previous item (the last chunk's or this chunk's
+       previous window) is written back (a drained one has waited for that
+       before its launch). */
+    if (!e->draining && (st = wait_slot(e, s, index)))
       return st;
     /* Each output straight into its destination where the device can
        write there (e->direct), else into the slot's staging; drained ones

@@ -197,6 +197,7 @@ void *odeon__engine_writeback_main(void *arg) {
        chunks). */
     double took = odeon__now() - s->posted;
     pthread_mutex_lock(&e->mu);
+    s->gpu_busy = 0; /* the producer may refill its inputs (wait_slot_for) */
     if (took > 0) {
       double cap = e->timeout / 8 / (took / (double)s->n);
       e->time_cap = cap < 1 ? 1 : cap > 1e18 ? (long long)1e18 : (long long)cap;

@@ -76,10 +76,12 @@ typedef struct entry {
 #define FAIL_OTHER 999
 
 /* Failures a solve may absorb without a word: the allocations (a smaller
-   chunk or staging buffer replaces them) and the page-locked query (the
+   chunk or staging buffer replaces them; a staging buffer that cannot be
+   registered is allocated pinned instead) and the page-locked query (the
    driver answers pageable memory with an error). */
 static int absorbable(const char *name) {
   return !strcmp(name, "cuMemAlloc") || !strcmp(name, "cuMemHostAlloc") ||
+         !strcmp(name, "cuMemHostRegister") ||
          !strcmp(name, "cuPointerGetAttribute");
 }
 

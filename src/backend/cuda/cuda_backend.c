@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "backend/cuda/cuda_internal.h"
 #include "backend/cuda/nvrtc.h"
@@ -103,6 +104,40 @@ static void cuda_dev_free(odeon__backend *base, void *ptr) {
       "cuMemFree");
 }
 
+/* Pinned staging is an anonymous mapping (huge pages asked for) that
+   cuMemHostRegister page-locks: the driver does that at 18-22 GB/s on the
+   H100 host where cuMemHostAlloc runs at 1.7-2.0 GB/s (bench/NOTES.md,
+   gpu_host_paths), and a solve's first staging of hundreds of megabytes is
+   most of its time. Where registering fails (a platform without it, or
+   short of lockable memory) cuMemHostAlloc is asked instead. Either way a
+   header page before the buffer says which, and the length to unmap. */
+#define PIN_HEADER ((size_t)4096)
+#define PIN_MAGIC 0x6f64656f6e70696eULL /* "odeonpin" */
+
+typedef struct pin_header {
+  unsigned long long magic;
+  size_t len;     /* of the whole allocation, header included */
+  int registered; /* 1: mapped and registered; 0: cuMemHostAlloc's */
+} pin_header;
+
+/* Portable: pinned for every context, so a staging slot can serve any
+   device of a multi-GPU solve. */
+static void *pin_registered(odeon__cuda_backend *be, size_t len) {
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+  if (be->api->cuMemHostRegister(p, len, ODEON__CU_MEMHOSTREGISTER_PORTABLE) !=
+      ODEON__CUDA_SUCCESS) {
+    munmap(p, len);
+    return NULL;
+  }
+  return p;
+}
+
 static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   odeon__cuda_backend *be = cb(base);
   *ptr = NULL;
@@ -115,16 +150,25 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
     return odeon__error(ODEON_E_NOMEM,
                         "cuMemHostAlloc(%zu bytes): injected allocation fault",
                         bytes);
-  /* Portable: pinned for every context, so a staging slot can serve any
-     device of a multi-GPU solve. */
-  odeon__CUresult r =
-      be->api->cuMemHostAlloc(ptr, bytes, ODEON__CU_MEMHOSTALLOC_PORTABLE);
-  if (r != ODEON__CUDA_SUCCESS) {
-    char what[96];
-    snprintf(what, sizeof what, "cuMemHostAlloc(%zu bytes, pinned)", bytes);
-    *ptr = NULL;
-    return odeon__cu_fail(be->api, r, what);
+  if (bytes > SIZE_MAX - PIN_HEADER)
+    return odeon__error(ODEON_E_NOMEM, "pinned memory: %zu bytes", bytes);
+  size_t len = bytes + PIN_HEADER;
+  void *p = pin_registered(be, len);
+  int registered = p != NULL;
+  if (!p) {
+    odeon__CUresult r =
+        be->api->cuMemHostAlloc(&p, len, ODEON__CU_MEMHOSTALLOC_PORTABLE);
+    if (r != ODEON__CUDA_SUCCESS) {
+      char what[96];
+      snprintf(what, sizeof what, "cuMemHostAlloc(%zu bytes, pinned)", len);
+      return odeon__cu_fail(be->api, r, what);
+    }
   }
+  pin_header *h = p;
+  h->magic = PIN_MAGIC;
+  h->len = len;
+  h->registered = registered;
+  *ptr = (unsigned char *)p + PIN_HEADER;
   return ODEON_OK;
 }
 
@@ -161,9 +205,27 @@ static void cuda_host_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
   if (!ptr)
     return;
+  pin_header *h = (pin_header *)(void *)((unsigned char *)ptr - PIN_HEADER);
+  if (h->magic != PIN_MAGIC) {
+    fprintf(stderr,
+            "odeon: cuda: pinned free of %p: not odeon's pinned "
+            "memory (left alone)\n",
+            ptr);
+    return;
+  }
+  h->magic = 0;
   odeon__cuda_bind_for_release(be, "");
-  odeon__cuda_release_failed(be->api, be->api->cuMemFreeHost(ptr),
-                             "cuMemFreeHost");
+  if (h->registered) {
+    size_t len = h->len;
+    /* unmapped even where unregistering failed (reported): the driver
+       drops the registration of memory that is gone */
+    odeon__cuda_release_failed(be->api, be->api->cuMemHostUnregister(h),
+                               "cuMemHostUnregister");
+    munmap(h, len);
+  } else {
+    odeon__cuda_release_failed(be->api, be->api->cuMemFreeHost(h),
+                               "cuMemFreeHost");
+  }
 }
 
 static const odeon__backend_ops cuda_ops = {

@@ -16,6 +16,17 @@
 
 #include "odeon.h"
 
+/* The Lorenz system most tests solve: sigma 10, beta 8/3, rho a parameter
+ * (21 unless swept), from (1, 0, 0), as in the reference data of
+ * ../shared/reference/lorenz-julia (tests/data/lorenz). */
+#define ODEON_TEST_LORENZ                                                      \
+  "states:      x = 1, y = 0, z = 0\n"                                         \
+  "parameters:  rho = 21\n"                                                    \
+  "constants:   sigma = 10, beta = 8/3\n"                                      \
+  "dx = sigma*(y - x)\n"                                                       \
+  "dy = x*(rho - z) - y\n"                                                     \
+  "dz = x*y - beta*z\n"
+
 /* Assert that a call returned `expected`, printing the last error if not. */
 #define assert_status(call, expected)                                          \
   do {                                                                         \

@@ -257,12 +257,7 @@ static void arm(int i, long long nth) {
 
 /* ---------------------------------------------------------------- solves */
 
-static const char lorenz[] = "states:      x = 1, y = 0, z = 0\n"
-                             "parameters:  rho = 21\n"
-                             "constants:   sigma = 10, beta = 8/3\n"
-                             "dx = sigma*(y - x)\n"
-                             "dy = x*(rho - z) - y\n"
-                             "dz = x*y - beta*z\n";
+static const char lorenz[] = ODEON_TEST_LORENZ;
 #define RUNS 3001
 
 /* Where a solve's results go: memory the result owns, the caller's

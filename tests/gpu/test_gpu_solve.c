@@ -22,12 +22,7 @@
 static odeon_backend_kind tested = ODEON_BACKEND_CUDA;
 static int available;
 
-static const char lorenz[] = "states:      x = 1, y = 0, z = 0\n"
-                             "parameters:  rho = 21\n"
-                             "constants:   sigma = 10, beta = 8/3\n"
-                             "dx = sigma*(y - x)\n"
-                             "dy = x*(rho - z) - y\n"
-                             "dz = x*y - beta*z\n";
+static const char lorenz[] = ODEON_TEST_LORENZ;
 
 static const char lorenz_obs[] = "states:      x = 1, y = 0, z = 0\n"
                                  "parameters:  rho = 21\n"

@@ -92,13 +92,7 @@ static void test_overlap(void **state) {
   assert_true(odeon__trace_enabled());
 
   odeon_model_t *m = NULL;
-  assert_ok(odeon_model_from_string("states: x = 1, y = 0, z = 0\n"
-                                    "parameters: rho = 21\n"
-                                    "constants: sigma = 10, beta = 8/3\n"
-                                    "dx = sigma*(y - x)\n"
-                                    "dy = x*(rho - z) - y\n"
-                                    "dz = x*y - beta*z\n",
-                                    "lorenz", &m));
+  assert_ok(odeon_model_from_string(ODEON_TEST_LORENZ, "lorenz", &m));
   odeon_options_t o;
   odeon_options_init(&o);
   o.backend = ODEON_BACKEND_CUDA;

@@ -14,12 +14,7 @@
 #include "codegen/kernel_source.h"
 #include "codegen/method_registry.h"
 
-static const char lorenz[] = "states:      x = 1, y = 0, z = 0\n"
-                             "parameters:  rho = 21\n"
-                             "constants:   sigma = 10, beta = 8/3\n"
-                             "dx = sigma*(y - x)\n"
-                             "dy = x*(rho - z) - y\n"
-                             "dz = x*y - beta*z\n";
+static const char lorenz[] = ODEON_TEST_LORENZ;
 
 /* Drivers, observables, functions of time: the rest of the generator. */
 static const char rich[] = "states:      x = 1, y = 0.385, z = 2.385\n"

@@ -5,12 +5,7 @@
 
 #include "test_util.h"
 
-static const char *lorenz = "states: x = 1, y = 0, z = 0\n"
-                            "parameters: rho = 21\n"
-                            "constants: sigma = 10, beta = 8/3\n"
-                            "dx = sigma*(y - x)\n"
-                            "dy = x*(rho - z) - y\n"
-                            "dz = x*y - beta*z\n";
+static const char *lorenz = ODEON_TEST_LORENZ;
 
 static void test_null_arguments(void **state) {
   (void)state;

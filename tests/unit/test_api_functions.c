@@ -68,13 +68,7 @@ static void test_matches_text_model(void **state) {
                                        lorenz_rhs, lorenz_jac, &u, &fm));
   assert_int_equal(odeon_model_count(fm, ODEON_SYM_STATE), 3);
   assert_string_equal(odeon_model_name(fm, ODEON_SYM_PARAMETER, 0), "rho");
-  assert_ok(odeon_model_from_string("states: x = 1, y = 0, z = 0\n"
-                                    "parameters: rho = 21\n"
-                                    "constants: sigma = 10, beta = 8/3\n"
-                                    "dx = sigma*(y - x)\n"
-                                    "dy = x*(rho - z) - y\n"
-                                    "dz = x*y - beta*z\n",
-                                    "lorenz", &tm));
+  assert_ok(odeon_model_from_string(ODEON_TEST_LORENZ, "lorenz", &tm));
   double rho[] = {2.385, 13.7, 21.0, 28.0};
   const char *algs[] = {"classical-rk4", "tsit5", "dormand-prince-54"};
   for (int a = 0; a < 3; a++) {

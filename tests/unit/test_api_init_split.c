@@ -12,12 +12,7 @@
 #include "backend/backend.h"
 #include "codegen/kernel_source.h"
 
-static const char *lorenz = "states:      x = 1, y = 0, z = 0\n"
-                            "parameters:  rho = 21\n"
-                            "constants:   sigma = 10, beta = 8/3\n"
-                            "dx = sigma*(y - x)\n"
-                            "dy = x*(rho - z) - y\n"
-                            "dz = x*y - beta*z\n";
+static const char *lorenz = ODEON_TEST_LORENZ;
 
 /* x' = -x + u(t), the driver sampled on [0, span] only (not periodic) */
 static const char *driven = "states: x = 1\n"

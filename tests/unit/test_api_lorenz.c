@@ -9,14 +9,6 @@
 #include "io/csv.h"
 #include "test_util.h"
 
-#define LORENZ_TEXT                                                            \
-  "states:      x = 1, y = 0, z = 0\n"                                         \
-  "parameters:  rho = 21\n"                                                    \
-  "constants:   sigma = 10, beta = 8/3\n"                                      \
-  "dx = sigma*(y - x)\n"                                                       \
-  "dy = x*(rho - z) - y\n"                                                     \
-  "dz = x*y - beta*z\n"
-
 static odeon__csv_table golden;
 static double scale;
 static odeon_model_t *model;
@@ -30,7 +22,7 @@ static int setup(void **state) {
   for (int c = 2; c < 5; c++)
     for (int64_t i = 0; i < golden.n_rows; i++)
       scale = fmax(scale, fabs(golden.cols[c][i]));
-  return odeon_model_from_string(LORENZ_TEXT, "lorenz", &model);
+  return odeon_model_from_string(ODEON_TEST_LORENZ, "lorenz", &model);
 }
 
 static int teardown(void **state) {

@@ -80,12 +80,7 @@ static void test_kept_while_held(void **state) {
   assert_int_equal(odeon__big_kept_bytes(), 0);
 }
 
-static const char *lorenz = "states:      x = 1, y = 0, z = 0\n"
-                            "parameters:  rho = 21\n"
-                            "constants:   sigma = 10, beta = 8/3\n"
-                            "dx = sigma*(y - x)\n"
-                            "dy = x*(rho - z) - y\n"
-                            "dz = x*y - beta*z\n";
+static const char *lorenz = ODEON_TEST_LORENZ;
 
 enum { RUNS = 1 << 18 }; /* 2 samples x 3 states x 8 bytes: 12 MiB */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "backend/cuda/cuda_internal.h"
 #include "backend/cuda/nvrtc.h"
@@ -111,8 +112,13 @@ static void cuda_dev_free(odeon__backend *base, void *ptr) {
    most of its time. Where registering fails (a platform without it, or
    short of lockable memory) cuMemHostAlloc is asked instead. Either way a
    header page before the buffer says which, and the length to unmap. */
-#define PIN_HEADER ((size_t)4096)
 #define PIN_MAGIC 0x6f64656f6e70696eULL /* "odeonpin" */
+
+/* The header is a page, so that the buffer after it is page-aligned. */
+static size_t pin_header_bytes(void) {
+  long p = sysconf(_SC_PAGESIZE);
+  return p >= 4096 ? (size_t)p : 4096;
+}
 
 typedef struct pin_header {
   unsigned long long magic;
@@ -150,9 +156,11 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
     return odeon__error(ODEON_E_NOMEM,
                         "cuMemHostAlloc(%zu bytes): injected allocation fault",
                         bytes);
-  if (bytes > SIZE_MAX - PIN_HEADER)
+  const size_t page = pin_header_bytes();
+  if (bytes > SIZE_MAX - 2 * page)
     return odeon__error(ODEON_E_NOMEM, "pinned memory: %zu bytes", bytes);
-  size_t len = bytes + PIN_HEADER;
+  /* whole pages: what the mapping holds, and what older drivers register */
+  size_t len = (bytes + 2 * page - 1) / page * page;
   void *p = pin_registered(be, len);
   int registered = p != NULL;
   if (!p) {
@@ -168,7 +176,7 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   h->magic = PIN_MAGIC;
   h->len = len;
   h->registered = registered;
-  *ptr = (unsigned char *)p + PIN_HEADER;
+  *ptr = (unsigned char *)p + page;
   return ODEON_OK;
 }
 
@@ -205,7 +213,8 @@ static void cuda_host_free(odeon__backend *base, void *ptr) {
   odeon__cuda_backend *be = cb(base);
   if (!ptr)
     return;
-  pin_header *h = (pin_header *)(void *)((unsigned char *)ptr - PIN_HEADER);
+  pin_header *h =
+      (pin_header *)(void *)((unsigned char *)ptr - pin_header_bytes());
   if (h->magic != PIN_MAGIC) {
     fprintf(stderr,
             "odeon: cuda: pinned free of %p: not odeon's pinned "

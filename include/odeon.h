@@ -353,8 +353,9 @@ ODEON_API int odeon_solve(odeon_solver_t *solver, const odeon_grid_t *grid,
                           const odeon_dest_t *dest, odeon_result_t **out);
 /* While any solver exists, a destroyed result's large arrays (8 MiB and
  * up) stay mapped for the next solve's, which then skips the page faults
- * of fresh memory (at most 8 arrays and a quarter of the machine's memory);
- * the last odeon_solver_destroy unmaps them. */
+ * of fresh memory (at most 8 arrays and a quarter of the memory the process
+ * may have, its cgroup's limit counted); the last odeon_solver_destroy
+ * unmaps them. */
 ODEON_API void odeon_result_destroy(odeon_result_t *result);
 
 ODEON_API int64_t odeon_result_runs(const odeon_result_t *result);

@@ -11,10 +11,12 @@
  * Bounded: only while a solver exists (odeon__big_hold, from each solver's
  * create, to odeon__big_unhold, from its destroy: a result freed after the
  * last solver is unmapped at once), at most BIG_KEEP mappings and a quarter
- * of the machine's memory, the oldest unmapped first. */
+ * of the memory the process may have (the machine's, or its cgroup's limit),
+ * the oldest unmapped first. */
 #include "util/bigmem.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,12 +47,32 @@ static size_t page_round(size_t bytes) {
   return (bytes + pg - 1) / pg * pg;
 }
 
-/* A quarter of the machine's memory (1 GiB where it is not known). */
-static size_t keep_cap(void) {
+/* The memory this process may have: the machine's, or its cgroup's limit
+   where that is lower (a container); 0 where neither is known. */
+static size_t memory_limit(void) {
   long pages = sysconf(_SC_PHYS_PAGES);
-  if (pages <= 0)
-    return (size_t)1 << 30;
-  return (size_t)pages / 4 * page_size();
+  size_t mem = pages > 0 ? (size_t)pages * page_size() : 0;
+  FILE *f = fopen("/sys/fs/cgroup/memory.max", "r"); /* cgroup v2 */
+  if (!f)
+    f = fopen("/sys/fs/cgroup/memory/memory.limit_in_bytes", "r"); /* v1 */
+  if (f) {
+    unsigned long long lim = 0;
+    if (fscanf(f, "%llu", &lim) == 1 && lim > 0 && (!mem || lim < mem))
+      mem = (size_t)lim; /* "max" (no limit) reads as no number */
+    fclose(f);
+  }
+  return mem;
+}
+
+/* A quarter of the memory this process may have (1 GiB where it is not
+   known), looked up once. Called with big_lock held. */
+static size_t keep_cap(void) {
+  static size_t cap;
+  if (!cap) {
+    size_t mem = memory_limit();
+    cap = mem ? mem / 4 : (size_t)1 << 30;
+  }
+  return cap;
 }
 
 static void drop(int i) {
@@ -115,12 +137,12 @@ void odeon__big_free(void *p, size_t bytes) {
     return;
   }
   size_t len = page_round(bytes);
-  size_t cap = keep_cap();
   /* Keep it; unmap the oldest until the cache is within its bounds. The
      unmaps happen outside the lock (they may take a while for gigabytes). */
   kept out[BIG_KEEP + 1];
   int n_out = 0;
   pthread_mutex_lock(&big_lock);
+  const size_t cap = keep_cap();
   if (big_holders > 0 && len <= cap) {
     while (big_n > 0 && (big_n == BIG_KEEP || big_total + len > cap)) {
       out[n_out++] = big_kept[0];

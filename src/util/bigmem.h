@@ -16,8 +16,8 @@ void *odeon__big_alloc(size_t bytes);
 void *odeon__big_alloc_warm(size_t bytes, int *warm);
 /* Free memory from odeon__big_alloc of the same `bytes`: while a holder
    exists, a large mapping is kept for a later allocation (at most 8
-   mappings and a quarter of the machine's memory, the oldest unmapped
-   first); else it is unmapped. */
+   mappings and a quarter of the memory the process may have, the oldest
+   unmapped first); else it is unmapped. */
 void odeon__big_free(void *p, size_t bytes);
 /* A holder more (odeon_solver_create) or less (odeon_solver_destroy); the
    last one's end unmaps every kept mapping. */

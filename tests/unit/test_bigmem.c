@@ -58,14 +58,14 @@ static void test_kept_while_held(void **state) {
   /* at most 8 mappings: twelve freed, eight kept (the newest) */
   void *many[12];
   for (int i = 0; i < 12; i++) {
-    many[i] = odeon__big_alloc_warm(64 * MIB + (size_t)i * MIB, &warm);
+    many[i] = odeon__big_alloc_warm(40 * MIB + (size_t)i * MIB, &warm);
     assert_non_null(many[i]);
   }
   for (int i = 0; i < 12; i++)
-    odeon__big_free(many[i], 64 * MIB + (size_t)i * MIB);
+    odeon__big_free(many[i], 40 * MIB + (size_t)i * MIB);
   size_t newest = 0;
   for (int i = 4; i < 12; i++)
-    newest += 64 * MIB + (size_t)i * MIB;
+    newest += 40 * MIB + (size_t)i * MIB;
   assert_int_equal(odeon__big_kept_bytes(), newest);
   /* a second holder's end keeps them; the last one's end unmaps them */
   odeon__big_hold();

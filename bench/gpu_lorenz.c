@@ -26,6 +26,7 @@
  * Exit status: 0 (the table says PASS/MISS), 1 an error, 2 no device. */
 #include <math.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,7 +47,9 @@
 static int quick;
 /* --only NAME: run only the benchmarks whose name starts with NAME (rk4,
    tsit5, output, ttfr), e.g. to trace one with ODEON_TRACE. The solves'
-   pipeline can be set with GB_SLOTS, GB_PINNED_MB and GB_CHUNK_RUNS. */
+   pipeline can be set with GB_SLOTS, GB_PINNED_MB and GB_CHUNK_RUNS;
+   GB_USER_HUGE=1 asks for huge pages for the output-bound benchmark's
+   pageable buffer. */
 static const char *only;
 
 static int selected(const char *name) {
@@ -523,6 +526,15 @@ static void bench_output_bound(void) {
     gb_add("output-bound rk4 every step", -1, bw_d2h, "GB/s", 0.8, 0);
     return;
   }
+#ifdef MADV_HUGEPAGE
+  /* GB_USER_HUGE=1: a caller that asks for huge pages for its buffer (as
+     numpy does for large arrays), for experiments; the goal's buffer is a
+     plain malloc */
+  if (getenv("GB_USER_HUGE")) {
+    uintptr_t a = ((uintptr_t)user + 4095) & ~(uintptr_t)4095;
+    (void)madvise((void *)a, bytes - (a - (uintptr_t)user), MADV_HUGEPAGE);
+  }
+#endif
   memset(user, 0, bytes); /* touch every page: no page faults in the timing */
   /* Best of two solves by one solver: the second finds its pipeline
      buffers cached, as a sweep run in pieces would. Into ordinary

@@ -466,6 +466,47 @@ static void one_probe_chunk(void **state) {
   assert_int_equal(log.runs_at[3], RUNS);
 }
 
+/* The last chunk, where it is more than half a chunk and at least twice
+   65536 runs, runs as two halves (its download and writeback are the tail
+   nothing overlaps); a shorter one does not. Bit for bit the same either
+   way. (A solve that fits in one chunk after its probe counts its runs as
+   the chunk: its rest is split too.) */
+static void split_last_chunk(void **state) {
+  fixture *f = *state;
+  pk_ref ref;
+  assert_ok(pk_reference(&f->env[0], 16, 128, 72, &ref)); /* 147456 runs */
+  odeon_grid_t *g = pk_grid(16, 128, 72);
+  odeon__engine_request req;
+  pk_request(&req, &f->env[0], g);
+  req.probe_runs = 7456;
+  req.pinned_cap = (size_t)1 << 30; /* chunks as asked, not by staging */
+  static const struct {
+    long long chunk;
+    int calls;
+    int64_t at[3];
+  } cases[] = {
+      /* 7456, then 140000 left, a whole chunk: two halves */
+      {140000, 3, {7456, 77456, 147456}},
+      /* 7456, 100000, then 40000 left: one */
+      {100000, 3, {7456, 107456, 147456}},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    req.chunk_runs = cases[c].chunk;
+    progress_log log = {0};
+    req.progress = on_progress;
+    req.progress_user = &log;
+    odeon_result_t *res = NULL;
+    assert_ok(odeon__engine_solve(&req, &res));
+    assert_int_equal(pk_compare(res, &ref, 8), 0);
+    odeon_result_destroy(res);
+    assert_int_equal(log.calls, cases[c].calls);
+    for (int k = 0; k < cases[c].calls; k++)
+      assert_int_equal(log.runs_at[k], cases[c].at[k]);
+  }
+  odeon_grid_destroy(g);
+  pk_ref_free(&ref);
+}
+
 /* Items with few rows split by runs over the helpers: still bit for bit
    the plain loop's values. */
 static void helpers_by_runs(void **state) {
@@ -760,6 +801,7 @@ int main(void) {
       cmocka_unit_test(file_destination),
       cmocka_unit_test(user_destination),
       cmocka_unit_test(progress_and_cancel),
+      cmocka_unit_test(split_last_chunk),
       cmocka_unit_test(tiny_budgets),
       cmocka_unit_test(slot_cache),
       cmocka_unit_test(split_writeback),

@@ -230,14 +230,19 @@ static int32_t simplify_mul(odeon__xpool *p, int32_t a, int32_t b) {
       return b;
     if (c == -1.0)
       return odeon__x_unary(p, ODEON__X_NEG, b);
-    const odeon__xnode *y = &p->nodes[b];
+    /* b's fields copied: a new constant may move the pool's nodes (the
+       model fuzzer found the read through a pointer after one) */
+    const odeon__xop y_op = (odeon__xop)p->nodes[b].op;
+    const int32_t y0 = p->nodes[b].a[0], y1 = p->nodes[b].a[1];
     /* c1 * (c2 * x) -> (c1*c2) * x */
-    if (y->op == ODEON__X_MUL && is_const(p, y->a[0]) &&
-        isfinite(c * cval(p, y->a[0])))
-      return odeon__x_binary(p, ODEON__X_MUL,
-                             odeon__x_const(p, c * cval(p, y->a[0])), y->a[1]);
-    if (y->op == ODEON__X_NEG)
-      return odeon__x_binary(p, ODEON__X_MUL, odeon__x_const(p, -c), y->a[0]);
+    if (y_op == ODEON__X_MUL && is_const(p, y0) && isfinite(c * cval(p, y0))) {
+      const int32_t k = odeon__x_const(p, c * cval(p, y0));
+      return odeon__x_binary(p, ODEON__X_MUL, k, y1);
+    }
+    if (y_op == ODEON__X_NEG) {
+      const int32_t k = odeon__x_const(p, -c);
+      return odeon__x_binary(p, ODEON__X_MUL, k, y0);
+    }
     return make(p, ODEON__X_MUL, 2, a, b, -1, 0);
   }
   if (p->nodes[a].op == ODEON__X_NEG)

@@ -49,7 +49,7 @@ static int quick;
    tsit5, output, ttfr), e.g. to trace one with ODEON_TRACE. The solves'
    pipeline can be set with GB_SLOTS, GB_PINNED_MB and GB_CHUNK_RUNS;
    GB_USER_HUGE=1 asks for huge pages for the output-bound benchmark's
-   pageable buffer. */
+   pageable buffer; GB_EVERY_SOLVE=1 prints every solve's time. */
 static const char *only;
 
 static int selected(const char *name) {
@@ -299,6 +299,8 @@ static odeon_run odeon_solve_lorenz(long long n, const char *algorithm,
       r.solve_ms = ms;
     if (rep == 0)
       r.first_ms = ms;
+    if (getenv("GB_EVERY_SOLVE")) /* each solve's time, for outliers */
+      printf("  solve %d of %d: %.3f ms\n", rep + 1, reps, ms);
     if (rep == reps - 1) {
       odeon_array_view v;
       if (!user_out && odeon_result_output(res, "state", &v) == ODEON_OK &&

@@ -3,13 +3,14 @@
  * or .npy files for a file destination). */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine/engine_internal.h"
+#include "util/bigmem.h"
 
+/* The machine's memory (4 GiB where it is not known). */
 static size_t physical_memory(void) {
-  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)1 << 32;
+  size_t mem = odeon__physical_memory();
+  return mem ? mem : (size_t)1 << 32;
 }
 
 /* Declare output `id` and open its sink: the .npy file `file` when not

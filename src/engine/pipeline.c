@@ -65,16 +65,17 @@ int odeon__engine_failed(odeon__engine *e) {
    it, each bounded by the timeout, and a drained slot's pieces each are. */
 static int wait_slot_for(odeon__engine *e, odeon__slot *s, int index,
                          int gpu_only) {
+  const int *busy = gpu_only ? &s->gpu_busy : &s->busy;
   pthread_mutex_lock(&e->mu);
   double deadline = odeon__now() + e->timeout;
   long long seen = e->items_done + e->pieces_done;
   int st = ODEON_OK;
-  while ((gpu_only ? s->gpu_busy : s->busy) && !e->status) {
+  while (*busy && !e->status) {
     int rc = odeon__cond_wait_until(&e->cv, &e->mu, deadline);
     if (e->items_done + e->pieces_done != seen) {
       seen = e->items_done + e->pieces_done;
       deadline = odeon__now() + e->timeout;
-    } else if (rc && (gpu_only ? s->gpu_busy : s->busy) && !e->status) {
+    } else if (rc && *busy && !e->status) {
       st = ODEON_E_TIMEOUT;
       break;
     }

@@ -80,7 +80,7 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
     o->data = user;
   } else if (bytes) {
     if (bytes > SIZE_MAX ||
-        !(o->data = odeon__big_alloc_warm((size_t)bytes, &o->warm)))
+        !(o->data = odeon__big_alloc((size_t)bytes, &o->warm)))
       return odeon__error(ODEON_E_NOMEM,
                           "result: cannot allocate %llu bytes for the '%s' "
                           "output (use a file destination for results larger "

@@ -37,21 +37,25 @@ static int big_n;
 static size_t big_total;
 static long big_holders; /* live solvers */
 
-static size_t page_size(void) {
+size_t odeon__page_size(void) {
   long p = sysconf(_SC_PAGESIZE);
   return p > 0 ? (size_t)p : 4096;
 }
 
 static size_t page_round(size_t bytes) {
-  size_t pg = page_size();
+  size_t pg = odeon__page_size();
   return (bytes + pg - 1) / pg * pg;
+}
+
+size_t odeon__physical_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  return pages > 0 ? (size_t)pages * odeon__page_size() : 0;
 }
 
 /* The memory this process may have: the machine's, or its cgroup's limit
    where that is lower (a container); 0 where neither is known. */
 static size_t memory_limit(void) {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  size_t mem = pages > 0 ? (size_t)pages * page_size() : 0;
+  size_t mem = odeon__physical_memory();
   FILE *f = fopen("/sys/fs/cgroup/memory.max", "r"); /* cgroup v2 */
   if (!f)
     f = fopen("/sys/fs/cgroup/memory/memory.limit_in_bytes", "r"); /* v1 */
@@ -102,20 +106,9 @@ static void *take(size_t len) {
   return k.p;
 }
 
-void *odeon__big_alloc_warm(size_t bytes, int *warm) {
-  if (warm)
-    *warm = 0;
-  if (bytes < BIG_BYTES)
-    return malloc(bytes ? bytes : 1);
-  size_t len = page_round(bytes);
-  void *p = take(len);
-  if (p) {
-    if (warm)
-      *warm = 1;
-    return p;
-  }
-  p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-           0);
+void *odeon__big_map(size_t len) {
+  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
   if (p == MAP_FAILED)
     return NULL;
 #ifdef MADV_HUGEPAGE
@@ -125,8 +118,16 @@ void *odeon__big_alloc_warm(size_t bytes, int *warm) {
   return p;
 }
 
-void *odeon__big_alloc(size_t bytes) {
-  return odeon__big_alloc_warm(bytes, NULL);
+void *odeon__big_alloc(size_t bytes, int *warm) {
+  if (warm)
+    *warm = 0;
+  if (bytes < BIG_BYTES)
+    return malloc(bytes ? bytes : 1);
+  size_t len = page_round(bytes);
+  void *p = take(len);
+  if (p && warm)
+    *warm = 1;
+  return p ? p : odeon__big_map(len);
 }
 
 void odeon__big_free(void *p, size_t bytes) {

@@ -8,12 +8,18 @@
 #include <stddef.h>
 
 /* `bytes` of uninitialised memory, or NULL. Large sizes are mapped (and
-   freed) page-wise; small ones come from malloc. */
-void *odeon__big_alloc(size_t bytes);
-/* The same; *warm (may be NULL) is 1 where the memory is a kept mapping,
-   whose pages were touched before (so faulting them in ahead is not
-   needed), else 0. */
-void *odeon__big_alloc_warm(size_t bytes, int *warm);
+   freed) page-wise; small ones come from malloc. *warm (may be NULL) is 1
+   where the memory is a kept mapping, whose pages were touched before (so
+   faulting them in ahead is not needed), else 0. */
+void *odeon__big_alloc(size_t bytes, int *warm);
+/* A fresh anonymous mapping of `len` bytes (a multiple of the page size)
+   with transparent huge pages asked for, or NULL; munmap frees it. Also
+   the CUDA backend's pinned staging, before it is registered. */
+void *odeon__big_map(size_t len);
+/* The system's page size. */
+size_t odeon__page_size(void);
+/* The machine's memory in bytes, 0 where it is not known. */
+size_t odeon__physical_memory(void);
 /* Free memory from odeon__big_alloc of the same `bytes`: while a holder
    exists, a large mapping is kept for a later allocation (at most 8
    mappings and a quarter of the memory the process may have, the oldest

@@ -16,7 +16,7 @@ static void test_kept_while_held(void **state) {
   (void)state;
   int warm = -1;
   /* no holder: freed at once */
-  void *p = odeon__big_alloc_warm(16 * MIB, &warm);
+  void *p = odeon__big_alloc(16 * MIB, &warm);
   assert_non_null(p);
   assert_int_equal(warm, 0);
   memset(p, 1, 16 * MIB);
@@ -24,13 +24,13 @@ static void test_kept_while_held(void **state) {
   assert_int_equal(odeon__big_kept_bytes(), 0);
 
   odeon__big_hold();
-  p = odeon__big_alloc_warm(16 * MIB, &warm);
+  p = odeon__big_alloc(16 * MIB, &warm);
   assert_int_equal(warm, 0);
   memset(p, 2, 16 * MIB);
   odeon__big_free(p, 16 * MIB);
   assert_int_equal(odeon__big_kept_bytes(), 16 * MIB);
   /* a smaller allocation takes it, the tail unmapped */
-  void *q = odeon__big_alloc_warm(12 * MIB + 1, &warm);
+  void *q = odeon__big_alloc(12 * MIB + 1, &warm);
   assert_ptr_equal(q, p);
   assert_int_equal(warm, 1);
   assert_int_equal(odeon__big_kept_bytes(), 0);
@@ -39,26 +39,26 @@ static void test_kept_while_held(void **state) {
   assert_true(odeon__big_kept_bytes() >= 12 * MIB + 1);
   assert_true(odeon__big_kept_bytes() < 13 * MIB);
   /* a larger one does not fit: a fresh mapping */
-  void *r = odeon__big_alloc_warm(32 * MIB, &warm);
+  void *r = odeon__big_alloc(32 * MIB, &warm);
   assert_int_equal(warm, 0);
   assert_ptr_not_equal(r, q);
   memset(r, 4, 32 * MIB);
   odeon__big_free(r, 32 * MIB);
   /* the smallest that fits is taken */
-  void *s = odeon__big_alloc_warm(10 * MIB, &warm);
+  void *s = odeon__big_alloc(10 * MIB, &warm);
   assert_ptr_equal(s, q);
   assert_int_equal(warm, 1);
   odeon__big_free(s, 10 * MIB);
   /* small sizes are malloc's, never kept */
   size_t before = odeon__big_kept_bytes();
-  void *m = odeon__big_alloc_warm(4096, &warm);
+  void *m = odeon__big_alloc(4096, &warm);
   assert_int_equal(warm, 0);
   odeon__big_free(m, 4096);
   assert_int_equal(odeon__big_kept_bytes(), before);
   /* at most 8 mappings: twelve freed, eight kept (the newest) */
   void *many[12];
   for (int i = 0; i < 12; i++) {
-    many[i] = odeon__big_alloc_warm(40 * MIB + (size_t)i * MIB, &warm);
+    many[i] = odeon__big_alloc(40 * MIB + (size_t)i * MIB, &warm);
     assert_non_null(many[i]);
   }
   for (int i = 0; i < 12; i++)
@@ -75,7 +75,7 @@ static void test_kept_while_held(void **state) {
   assert_int_equal(odeon__big_kept_bytes(), 0);
   /* no holder left: an extra end changes nothing */
   odeon__big_unhold();
-  p = odeon__big_alloc_warm(16 * MIB, &warm);
+  p = odeon__big_alloc(16 * MIB, &warm);
   odeon__big_free(p, 16 * MIB);
   assert_int_equal(odeon__big_kept_bytes(), 0);
 }

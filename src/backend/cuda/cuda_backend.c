@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "backend/cuda/cuda_internal.h"
 #include "backend/cuda/nvrtc.h"
+#include "util/bigmem.h"
 #include "util/error.h"
 #include "util/fault.h"
 
@@ -114,12 +114,6 @@ static void cuda_dev_free(odeon__backend *base, void *ptr) {
    header page before the buffer says which, and the length to unmap. */
 #define PIN_MAGIC 0x6f64656f6e70696eULL /* "odeonpin" */
 
-/* The header is a page, so that the buffer after it is page-aligned. */
-static size_t pin_header_bytes(void) {
-  long p = sysconf(_SC_PAGESIZE);
-  return p >= 4096 ? (size_t)p : 4096;
-}
-
 typedef struct pin_header {
   unsigned long long magic;
   size_t len;     /* of the whole allocation, header included */
@@ -129,13 +123,9 @@ typedef struct pin_header {
 /* Portable: pinned for every context, so a staging slot can serve any
    device of a multi-GPU solve. */
 static void *pin_registered(odeon__cuda_backend *be, size_t len) {
-  void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
-  if (p == MAP_FAILED)
+  void *p = odeon__big_map(len);
+  if (!p)
     return NULL;
-#ifdef MADV_HUGEPAGE
-  (void)madvise(p, len, MADV_HUGEPAGE);
-#endif
   if (be->api->cuMemHostRegister(p, len, ODEON__CU_MEMHOSTREGISTER_PORTABLE) !=
       ODEON__CUDA_SUCCESS) {
     munmap(p, len);
@@ -156,7 +146,8 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
     return odeon__error(ODEON_E_NOMEM,
                         "cuMemHostAlloc(%zu bytes): injected allocation fault",
                         bytes);
-  const size_t page = pin_header_bytes();
+  /* the header is a page, so that the buffer after it is page-aligned */
+  const size_t page = odeon__page_size();
   if (bytes > SIZE_MAX - 2 * page)
     return odeon__error(ODEON_E_NOMEM, "pinned memory: %zu bytes", bytes);
   /* whole pages: what the mapping holds, and what older drivers register */
@@ -214,7 +205,7 @@ static void cuda_host_free(odeon__backend *base, void *ptr) {
   if (!ptr)
     return;
   pin_header *h =
-      (pin_header *)(void *)((unsigned char *)ptr - pin_header_bytes());
+      (pin_header *)(void *)((unsigned char *)ptr - odeon__page_size());
   if (h->magic != PIN_MAGIC) {
     fprintf(stderr,
             "odeon: cuda: pinned free of %p: not odeon's pinned "

@@ -5,8 +5,13 @@ name the count, total and longest duration, plus how much of the span had
 a kernel running on some stream (the GPU's busy share) and the timeline of
 each chunk's stages. Reads only the standard library.
 
-usage: trace_summary.py TRACE.json [--chunks N] [--last-solve | --solve K]
+usage: trace_summary.py TRACE.json [--chunks N] [--last-solve | --solve K |
+                                    --solves]
   --chunks N    chunks to list (12)
+  --solves      one line per solve instead: its span, the GPU's busy share,
+                and its longest time with no kernel running, with the
+                stages that overlap that gap (what a stalled solve waited
+                on); --solve K then shows one of them whole
   --last-solve  only the last solve of each process: the events from its
                 last "prepare" (odeon_solve's start; else its last "fill"
                 of chunk 0) on (a benchmark solves repeatedly). Chunk -1
@@ -28,6 +33,40 @@ def union_length(intervals):
             total += b - end
             end = b
     return total
+
+
+def list_solves(pid, mine, rows):
+    """One line per solve of process pid (prepare to finish), numbered
+    from the end as --solve K counts them."""
+    flat = [(s[0], rows.get(k, f"thread {k[1]}"), s[2], s[3])
+            for k, v in mine.items() for s in v]
+    starts = sorted(a for n, _, a, _ in flat if n == "prepare")
+    ends = sorted(b for n, _, _, b in flat if n == "finish")
+    print(f"process {pid}: {len(starts)} solves")
+    for i, t0 in enumerate(starts):
+        t1 = min([b for b in ends if b > t0] or [t0])
+        inside = [x for x in flat if t0 <= x[2] < t1 + 1e-3]
+        kernels = sorted((a, b) for n, _, a, b in inside if n == "kernel")
+        busy = union_length(kernels)
+        # the longest stretch of the span with no kernel running
+        gap, g0, end = 0.0, t0, t0
+        for a, b in kernels + [(t1, t1)]:
+            if a - end > gap:
+                gap, g0 = a - end, end
+            end = max(end, b)
+        g1 = g0 + gap
+        over = defaultdict(float)
+        for n, row, a, b in inside:
+            o = min(b, g1) - max(a, g0)
+            if o > 0 and n not in ("prepare", "finish"):
+                over[f"{n}@{row}"] += o
+        top = sorted(over.items(), key=lambda kv: -kv[1])[:5]
+        text = ", ".join(f"{k} {v / 1e3:.2f}" for k, v in top)
+        span = (t1 - t0) / 1e3
+        print(f"  solve {len(starts) - i:3d} from the end: span {span:7.3f} ms"
+              f", kernels {100 * busy / (t1 - t0) if t1 > t0 else 0:3.0f} %"
+              f", longest gap {gap / 1e3:6.3f} ms at +{(g0 - t0) / 1e3:.2f}"
+              f" ({text})")
 
 
 def main():
@@ -62,6 +101,9 @@ def main():
                 spans[(pid, tid)].append((e["name"], chunk, t0, e["ts"]))
     for pid in sorted({p for p, _ in spans}):
         mine = {k: v for k, v in spans.items() if k[0] == pid}
+        if "--solves" in sys.argv:
+            list_solves(pid, mine, rows)
+            continue
         if "--last-solve" in sys.argv or "--solve" in sys.argv:
             starts = [s[2] for v in mine.values() for s in v
                       if s[0] == "prepare"]

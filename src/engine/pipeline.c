@@ -285,7 +285,9 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
      for, after the launch is queued (the GPU then computes this chunk while
      the host copies that one out). Drain lanes read the device buffers of
      a slot after its launch: a drained slot is waited for whole. */
+  odeon__trace_begin("wait slot", c);
   int st = wait_slot_for(e, s, index, !e->draining);
+  odeon__trace_end("wait slot", c);
   if (st)
     return st;
   /* While the probe's launch is still being timed, the chunk after it is
@@ -380,8 +382,13 @@ static int run_chunk(odeon__engine *e, long long c, long long first,
        once the slot's previous item (the last chunk's or this chunk's
        previous window) is written back (a drained one has waited for that
        before its launch). */
-    if (!e->draining && (st = wait_slot(e, s, index)))
-      return st;
+    if (!e->draining) {
+      odeon__trace_begin("wait staging", c);
+      st = wait_slot(e, s, index);
+      odeon__trace_end("wait staging", c);
+      if (st)
+        return st;
+    }
     /* Each output straight into its destination where the device can
        write there (e->direct), else into the slot's staging; drained ones
        are left on the device for the drain lanes (drain.c). */

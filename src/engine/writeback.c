@@ -180,7 +180,9 @@ void *odeon__engine_writeback_main(void *arg) {
     e->q_len--;
     pthread_mutex_unlock(&e->mu);
 
+    odeon__trace_begin("wait event", s->chunk);
     st = e->ops->event_wait(s->event, odeon__now() + e->timeout);
+    odeon__trace_end("wait event", s->chunk);
     if (st) {
       odeon__engine_fail(
           e, st,

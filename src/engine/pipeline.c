@@ -149,7 +149,7 @@ static int uniform_col(const odeon__engine *e, long long i) {
   return i < ODEON__UNIFORM_MAX && ((e->uniform >> i) & 1u);
 }
 
-/* A part per this many bytes of inputs. */
+/* A thread per this many bytes of inputs. */
 #define FILL_PART_BYTES ((size_t)512 << 10)
 
 static int fill_part(void *ctx, int part, int parts) {
@@ -203,7 +203,7 @@ static int fill(odeon__engine *e, odeon__slot *s, long long c, long long first,
   size_t in_bytes = (size_t)e->in_rows * (size_t)n * (size_t)e->rb;
   odeon__trace_begin("fill", c);
   fill_job fj = {e, s, first, n};
-  int st = odeon__run_parts(
+  int st = odeon__run_shared(
       fill_part, &fj,
       odeon__parts_for(in_bytes, FILL_PART_BYTES, e->helpers + 1));
   odeon__trace_end("fill", c);

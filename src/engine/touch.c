@@ -15,7 +15,7 @@
 #include "engine/engine_internal.h"
 #include "util/parallel.h"
 
-/* A part per this many bytes of strips; below TOUCH_MIN_BYTES the
+/* A thread per this many bytes of strips; below TOUCH_MIN_BYTES the
    writeback's own faults cost less than a pass here (a probe chunk). */
 #define TOUCH_PART_BYTES ((size_t)4 << 20)
 #define TOUCH_MIN_BYTES ((size_t)4 << 20)
@@ -86,7 +86,7 @@ void odeon__engine_touch(odeon__engine *e, long long first, long long n,
   if (bytes < TOUCH_MIN_BYTES)
     return;
   touch_job j = {e, first, n, io, n_io};
-  (void)odeon__run_parts(
+  (void)odeon__run_shared(
       touch_part, &j,
       odeon__parts_for(bytes, TOUCH_PART_BYTES, e->helpers + 1));
 }

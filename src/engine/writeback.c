@@ -76,7 +76,7 @@ static long long item_bytes(const odeon__engine *e, const odeon__slot *s,
   return b;
 }
 
-/* A part per this many bytes: below it a helper thread costs more than it
+/* A thread per this many bytes: below it a helper thread costs more than it
    saves. */
 #define PART_BYTES ((size_t)4 << 20)
 
@@ -94,10 +94,12 @@ static int deliver(odeon__engine *e, const odeon__slot *s,
   long long rows = 0;
   for (int k = 0; k < j.n_out; k++)
     rows += j.out[k].rows;
-  int parts =
+  int threads =
       odeon__parts_for((size_t)item_bytes(e, s, 1), PART_BYTES, e->helpers + 1);
-  j.by_runs = rows < 4LL * parts;
-  return odeon__run_parts(deliver_part, &j, parts);
+  /* by rows where there are enough of them to share out evenly, else each
+     grain takes a range of runs of every row */
+  j.by_runs = rows < 4LL * odeon__grains_for(threads);
+  return odeon__run_shared(deliver_part, &j, threads);
 }
 
 /* Slot s's item is wholly delivered: count it, report progress (the

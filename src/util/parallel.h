@@ -1,6 +1,7 @@
 /* parallel.h - run one job in a few parts on short-lived threads (the
- * caller takes part 0 and joins the rest): the engine's large input fills
- * and writebacks, which one thread cannot do at the speed of a GPU. */
+ * caller takes part 0 and joins the rest), or in many small grains that a
+ * few threads claim as they go: the engine's large input fills and
+ * writebacks, which one thread cannot do at the speed of a GPU. */
 #ifndef ODEON_UTIL_PARALLEL_H
 #define ODEON_UTIL_PARALLEL_H
 
@@ -32,5 +33,26 @@ int odeon__parts_for(size_t bytes, size_t grain, int max_parts);
    part runs exactly once. Returns the first failing part's status, with
    that part's message as this thread's odeon_last_error(). */
 int odeon__run_parts(odeon__part_fn fn, void *ctx, int parts);
+
+/* Grains per thread in odeon__run_shared: enough that a late or stalled
+   thread leaves little for the others to wait for, few enough that a
+   grain stays large next to the cost of claiming it. */
+#define ODEON__GRAINS_PER_THREAD 4
+
+/* The grains odeon__run_shared splits a job over `threads` into: 1 for one
+   thread, else threads * ODEON__GRAINS_PER_THREAD. */
+int odeon__grains_for(int threads);
+
+/* Run fn(ctx, g, grains) for g in 0..grains-1 (grains from
+   odeon__grains_for(threads)) on this thread and threads - 1 others, each
+   taking the next grain not yet taken until none is left: a thread that
+   starts late (starting one costs tens of microseconds) or stalls (the
+   host takes its CPU) holds one grain, not a share fixed in advance, so
+   the others do the rest and the job ends soon after its last grain. A
+   thread that cannot be started leaves its grains to the others. Every
+   grain runs exactly once. Returns the status of the lowest-numbered
+   failing grain, with that grain's message as this thread's
+   odeon_last_error(). */
+int odeon__run_shared(odeon__part_fn fn, void *ctx, int threads);
 
 #endif

@@ -303,6 +303,12 @@ static void host_counters_read(host_counters *h) {
   fclose(f);
 }
 
+/* What the host took from odeon's solves, over the whole run: CPU time the
+ * hypervisor took (steal ticks) and time tasks waited for a CPU (pressure
+ * stall information), printed under the table so that a slow whole solve
+ * can be told from a slow host. */
+static long long host_steal_ticks, host_cpu_wait_us;
+
 /* A whole odeon_solve of the Lorenz sweep; save_every 0 keeps start and
  * end, user_out (may be NULL) receives the state output instead of memory
  * the result owns. */
@@ -366,6 +372,8 @@ static odeon_run odeon_solve_lorenz(long long n, const char *algorithm,
   const int every = getenv("GB_EVERY_SOLVE") != NULL;
   if (every && (env = getenv("GB_REPS")) && atoi(env) > 0)
     reps = atoi(env);
+  host_counters all0 = {0}, all1 = {0};
+  host_counters_read(&all0);
   for (int rep = 0; rep < reps; rep++) {
     odeon_result_t *res = NULL;
     host_counters h0 = {0}, h1 = {0};
@@ -418,6 +426,9 @@ static odeon_run odeon_solve_lorenz(long long n, const char *algorithm,
     }
     odeon_result_destroy(res);
   }
+  host_counters_read(&all1);
+  host_steal_ticks += all1.steal_ticks - all0.steal_ticks;
+  host_cpu_wait_us += all1.cpu_wait_us - all0.cpu_wait_us;
   qsort(warm_ms, (size_t)n_warm, sizeof *warm_ms, cmp_double);
   r.warm_median_ms =
       n_warm == 0  ? r.first_ms
@@ -1008,5 +1019,12 @@ int main(int argc, char **argv) {
            d->name, d->arch, bw_h2d, bw_d2h, quick ? " [QUICK sizes]" : "");
   gb_be->ops->destroy(gb_be);
   gb_print_table(title);
+#if ODEON_HAVE_SOLVER
+  long hz = sysconf(_SC_CLK_TCK);
+  printf("host during odeon's solves: %.0f ms of CPU time taken by the "
+         "hypervisor (steal, all CPUs), %.1f ms of tasks waiting for a CPU\n",
+         (double)host_steal_ticks * 1e3 / (double)(hz > 0 ? hz : 100),
+         (double)host_cpu_wait_us / 1e3);
+#endif
   return 0;
 }

@@ -72,9 +72,18 @@ static void test_memory(void **state) {
   assert_null(huge);
   assert_error_contains("cuMemAlloc");
   assert_error_contains("CUDA_ERROR_OUT_OF_MEMORY");
-  /* The backend still works after the failure. */
+  /* Pinned memory whose size with its header page would overflow: refused
+     before any call, not wrapped round to a small buffer. */
+  void *pinned = (void *)1;
+  assert_status(be->ops->host_alloc(be, SIZE_MAX - 4096, &pinned),
+                ODEON_E_NOMEM);
+  assert_null(pinned);
+  assert_error_contains("pinned memory");
+  /* The backend still works after the failures. */
   assert_ok(be->ops->dev_alloc(be, 4096, &d));
   be->ops->dev_free(be, d);
+  assert_ok(be->ops->host_alloc(be, 4096, &h));
+  be->ops->host_free(be, h);
 }
 
 static void test_copy_roundtrip(void **state) {

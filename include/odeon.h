@@ -355,7 +355,10 @@ ODEON_API int odeon_solve(odeon_solver_t *solver, const odeon_grid_t *grid,
  * up) stay mapped for the next solve's, which then skips the page faults
  * of fresh memory (at most 8 arrays and a quarter of the memory the process
  * may have, its cgroup's limit counted); the last odeon_solver_destroy
- * unmaps them. */
+ * unmaps them. On a GPU, a solve that reuses such an array page-locks it
+ * (at most an eighth of that memory in all), so that the device writes
+ * results into it directly; it stays page-locked, and keeps the device's
+ * CUDA context alive, until it is unmapped. */
 ODEON_API void odeon_result_destroy(odeon_result_t *result);
 
 ODEON_API int64_t odeon_result_runs(const odeon_result_t *result);

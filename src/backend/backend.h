@@ -21,6 +21,7 @@
 
 #include "core/kernel_args.h"
 #include "odeon.h"
+#include "util/bigmem.h"
 
 typedef struct odeon__backend odeon__backend;
 typedef struct odeon__stream odeon__stream;
@@ -71,6 +72,14 @@ typedef struct odeon__backend_ops {
      any memory; CUDA: page-locked memory, e.g. cudaHostRegister'ed), so
      results need no staging and no host copy; 0 otherwise */
   int (*host_direct)(odeon__backend *be, const void *p, size_t bytes);
+  /* Optional (NULL: the backend has no use for it): page-lock the
+     mapping [p, p + len) (from util/bigmem.c) so that host_direct accepts
+     it; *pin (kept with the mapping) undoes it. Memory the result owns and
+     a later solve reuses is pinned this way once, so that its results are
+     downloaded into it directly. A failure only means the results are
+     staged. */
+  int (*host_pin)(odeon__backend *be, void *p, size_t len,
+                  odeon__big_pin **pin);
   /* rows x width 32-bit words of device memory, rows pitch bytes apart,
      set to `value` (a float's bits, or every other word of a double's) */
   int (*fill32_async)(odeon__stream *s, void *dst, size_t pitch,

@@ -44,6 +44,28 @@ static int sibling(const char *path, const char *what, char *buf, size_t size) {
   return ODEON_OK;
 }
 
+/* Page-lock the result memory this solve reuses from an earlier one (a
+   kept mapping, util/bigmem.c), where the backend can: from then on the
+   device downloads into it directly (choose_direct in pipeline.c sees it
+   page-locked), with no staging and no writeback copy, in this solve and
+   every later one that reuses it; the pin stays with the memory. Fresh
+   memory is not pinned: registering it would fault its pages in at the
+   driver's 18-22 GB/s, on the solve's critical path, where the first solve
+   touches them while the GPU computes; a caller that solves once never
+   gains. A failure only leaves the output staged. */
+static void pin_reused_outputs(odeon__engine *e) {
+  if (!e->ops || !e->ops->host_pin || e->req->staged)
+    return;
+  for (int id = 0; id < ODEON__OUT_COUNT; id++) {
+    odeon__output *o = &e->result->out[id];
+    size_t len = odeon__big_mapped_len(o->owned);
+    if (id == ODEON__OUT_TIME || !o->owned || !o->warm || o->pin || !len)
+      continue;
+    if (e->ops->host_pin(e->be, o->data, len, &o->pin) != ODEON_OK)
+      o->pin = NULL;
+  }
+}
+
 /* Declare the outputs and open their destinations. When the state goes to
    a file, the observables and summaries (as large, per sample or window)
    go to files beside it; time, status and counters stay in memory. */
@@ -132,6 +154,7 @@ int odeon__engine_setup_outputs(odeon__engine *e) {
   }
   if (st)
     return st;
+  pin_reused_outputs(e);
   e->bytes_total = 0;
   for (int i = 0; i < ODEON__OUT_COUNT; i++)
     if (i != ODEON__OUT_TIME)

@@ -80,7 +80,7 @@ int odeon__result_add(odeon_result_t *r, odeon__out_id id, odeon_dtype dtype,
     o->data = user;
   } else if (bytes) {
     if (bytes > SIZE_MAX ||
-        !(o->data = odeon__big_alloc((size_t)bytes, &o->warm)))
+        !(o->data = odeon__big_alloc((size_t)bytes, &o->warm, &o->pin)))
       return odeon__error(ODEON_E_NOMEM,
                           "result: cannot allocate %llu bytes for the '%s' "
                           "output (use a file destination for results larger "
@@ -106,7 +106,7 @@ void odeon_result_destroy(odeon_result_t *r) {
       free(*l);
     free(o->labels);
     if (o->owned)
-      odeon__big_free(o->data, o->owned);
+      odeon__big_free(o->data, o->owned, o->pin);
     free(o->file);
   }
   free(r);

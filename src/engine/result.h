@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "odeon.h"
+#include "util/bigmem.h"
 
 typedef enum odeon__out_id {
   ODEON__OUT_STATE = 0,
@@ -27,12 +28,14 @@ typedef struct odeon__output {
   int ndim;
   int64_t shape[ODEON_MAX_DIMS];
   const char *axes[ODEON_MAX_DIMS];
-  char **labels; /* NULL-terminated copy, or NULL */
-  void *data;    /* NULL when the output lives in a file */
-  size_t owned;  /* bytes of data allocated by the result (0: not ours) */
-  int warm;      /* the allocation's pages were touched before (a kept
-                    mapping, util/bigmem.c): no faulting in ahead */
-  char *file;    /* the .npy path when in a file */
+  char **labels;       /* NULL-terminated copy, or NULL */
+  void *data;          /* NULL when the output lives in a file */
+  size_t owned;        /* bytes of data allocated by the result (0: not ours) */
+  int warm;            /* the allocation's pages were touched before (a kept
+                          mapping, util/bigmem.c): no faulting in ahead */
+  odeon__big_pin *pin; /* the allocation's page-locking by a backend (kept
+                          with it), or NULL */
+  char *file;          /* the .npy path when in a file */
 } odeon__output;
 
 struct odeon_result {

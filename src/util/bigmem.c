@@ -12,7 +12,10 @@
  * create, to odeon__big_unhold, from its destroy: a result freed after the
  * last solver is unmapped at once), at most BIG_KEEP mappings and a quarter
  * of the memory the process may have (the machine's, or its cgroup's limit),
- * the oldest unmapped first. */
+ * the oldest unmapped first. A kept mapping keeps its page-locking (a
+ * backend's pin: the CUDA backend registers the kept result memory that a
+ * later solve reuses, so that the device downloads into it directly); the
+ * pin is undone before the mapping is unmapped or its tail cut. */
 #include "util/bigmem.h"
 
 #include <pthread.h>
@@ -28,13 +31,14 @@
 
 typedef struct kept {
   void *p;
-  size_t len; /* mapped bytes, a multiple of the page size */
+  size_t len;          /* mapped bytes, a multiple of the page size */
+  odeon__big_pin *pin; /* its page-locking, or NULL */
 } kept;
 
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static kept big_kept[BIG_KEEP]; /* oldest first */
 static int big_n;
-static size_t big_total;
+static size_t big_total, big_pinned;
 static long big_holders; /* live solvers */
 
 size_t odeon__page_size(void) {
@@ -79,30 +83,55 @@ static size_t keep_cap(void) {
   return cap;
 }
 
+size_t odeon__big_pin_limit(void) {
+  pthread_mutex_lock(&big_lock);
+  size_t cap = keep_cap();
+  pthread_mutex_unlock(&big_lock);
+  return cap / 2;
+}
+
 static void drop(int i) {
   big_total -= big_kept[i].len;
+  if (big_kept[i].pin)
+    big_pinned -= big_kept[i].len;
   for (int k = i; k + 1 < big_n; k++)
     big_kept[k] = big_kept[k + 1];
   big_n--;
 }
 
-/* The smallest kept mapping of at least len bytes, taken out of the
-   cache, its tail beyond len unmapped; NULL if none. */
-static void *take(size_t len) {
+/* Undo a mapping's page-locking, then unmap it. Called without big_lock:
+   both may take a while for gigabytes. */
+static void release(kept k) {
+  if (k.pin && k.pin->unpin(k.pin, k.p, k.len) != 0)
+    return; /* still page-locked: left mapped (odeon__big_pin) */
+  munmap(k.p, k.len);
+}
+
+/* The smallest kept mapping of at least len bytes (page-locked ones only
+   where the caller can take the pin), taken out of the cache, its tail
+   beyond len unmapped (a page-locked one unpinned first: its pin covers
+   the whole mapping); NULL if none. */
+static void *take(size_t len, odeon__big_pin **pin) {
   pthread_mutex_lock(&big_lock);
   int best = -1;
   for (int i = 0; i < big_n; i++)
-    if (big_kept[i].len >= len &&
+    if (big_kept[i].len >= len && (pin || !big_kept[i].pin) &&
         (best < 0 || big_kept[i].len < big_kept[best].len))
       best = i;
-  kept k = {NULL, 0};
+  kept k = {NULL, 0, NULL};
   if (best >= 0) {
     k = big_kept[best];
     drop(best);
   }
   pthread_mutex_unlock(&big_lock);
-  if (k.p && k.len > len)
+  if (k.p && k.len > len) {
+    if (k.pin && k.pin->unpin(k.pin, k.p, k.len) != 0)
+      return NULL; /* still page-locked: left mapped, a fresh one instead */
+    k.pin = NULL;
     munmap((char *)k.p + len, k.len - len);
+  }
+  if (pin)
+    *pin = k.pin;
   return k.p;
 }
 
@@ -118,23 +147,29 @@ void *odeon__big_map(size_t len) {
   return p;
 }
 
-void *odeon__big_alloc(size_t bytes, int *warm) {
+size_t odeon__big_mapped_len(size_t bytes) {
+  return bytes < BIG_BYTES ? 0 : page_round(bytes);
+}
+
+void *odeon__big_alloc(size_t bytes, int *warm, odeon__big_pin **pin) {
   if (warm)
     *warm = 0;
+  if (pin)
+    *pin = NULL;
   if (bytes < BIG_BYTES)
     return malloc(bytes ? bytes : 1);
   size_t len = page_round(bytes);
-  void *p = take(len);
+  void *p = take(len, pin);
   if (p && warm)
     *warm = 1;
   return p ? p : odeon__big_map(len);
 }
 
-void odeon__big_free(void *p, size_t bytes) {
+void odeon__big_free(void *p, size_t bytes, odeon__big_pin *pin) {
   if (!p)
     return;
   if (bytes < BIG_BYTES) {
-    free(p);
+    free(p); /* never pinned: odeon__big_mapped_len says 0 */
     return;
   }
   size_t len = page_round(bytes);
@@ -149,14 +184,16 @@ void odeon__big_free(void *p, size_t bytes) {
       out[n_out++] = big_kept[0];
       drop(0);
     }
-    big_kept[big_n++] = (kept){p, len};
+    big_kept[big_n++] = (kept){p, len, pin};
     big_total += len;
+    if (pin)
+      big_pinned += len;
   } else {
-    out[n_out++] = (kept){p, len};
+    out[n_out++] = (kept){p, len, pin};
   }
   pthread_mutex_unlock(&big_lock);
   for (int i = 0; i < n_out; i++)
-    munmap(out[i].p, out[i].len);
+    release(out[i]);
 }
 
 void odeon__big_hold(void) {
@@ -175,15 +212,23 @@ void odeon__big_unhold(void) {
       out[i] = big_kept[i];
     big_n = 0;
     big_total = 0;
+    big_pinned = 0;
   }
   pthread_mutex_unlock(&big_lock);
   for (int i = 0; i < n; i++)
-    munmap(out[i].p, out[i].len);
+    release(out[i]);
 }
 
 size_t odeon__big_kept_bytes(void) {
   pthread_mutex_lock(&big_lock);
   size_t b = big_total;
+  pthread_mutex_unlock(&big_lock);
+  return b;
+}
+
+size_t odeon__big_kept_pinned_bytes(void) {
+  pthread_mutex_lock(&big_lock);
+  size_t b = big_pinned;
   pthread_mutex_unlock(&big_lock);
   return b;
 }

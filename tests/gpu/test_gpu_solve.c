@@ -17,6 +17,7 @@
 #include "backend/backend.h"
 #include "backend/cuda/cuda_api.h"
 #include "harness.h"
+#include "util/bigmem.h"
 #include "util/fault.h"
 
 static odeon_backend_kind tested = ODEON_BACKEND_CUDA;
@@ -429,6 +430,104 @@ static void test_user_destinations(void **state) {
   odeon_result_destroy(ref);
 }
 
+/* Result memory one solver reuses (util/bigmem.c's kept mappings) is
+   page-locked from its second solve on (the CUDA backend's host_pin), and
+   the device then downloads into it directly: every solve gives the first
+   (staged) solve's bits; the pin stays with the memory while it is kept,
+   goes with the last solver, and a pinned result that outlives its solver
+   (and every backend) is still read and freed cleanly, its registration
+   undone in the context the pin itself holds. On the CPU backend nothing
+   is pinned and the results are the same. */
+static void test_reused_result_memory(void **state) {
+  (void)state;
+  NEED_BACKEND();
+  const int cuda = tested == ODEON_BACKEND_CUDA;
+  solve_spec s;
+  lorenz_spec(&s, 16384); /* 101 samples: a 19.9 MB state output */
+  odeon_model_t *m = NULL;
+  assert_ok(odeon_model_from_string(s.model, "model", &m));
+  odeon_options_t o = s.o;
+  o.backend = tested;
+  odeon_solver_t *sv = NULL;
+  assert_ok(odeon_solver_create(m, &o, &sv));
+  odeon_grid_t *g = NULL;
+  assert_ok(odeon_grid_create(m, &g));
+  double *rho = malloc((size_t)s.runs * sizeof *rho);
+  for (long long i = 0; i < s.runs; i++)
+    rho[i] = 21.0 * (double)i / (double)(s.runs - 1);
+  assert_ok(odeon_grid_column(g, "rho", rho, s.runs));
+  free(rho);
+  odeon_dest_t d;
+  memset(&d, 0, sizeof d);
+  d.kind = ODEON_DEST_MEMORY;
+  const odeon__cuda_api *api = NULL;
+  if (cuda) {
+    int ast = ODEON_OK;
+    api = odeon__cuda_api_get(&ast);
+    assert_non_null(api);
+  }
+  odeon_result_t *first = NULL;
+  const void *mem = NULL;
+  size_t bytes = 0;
+  for (int rep = 0; rep < 4; rep++) {
+    odeon_result_t *r = NULL;
+    assert_ok(odeon_solve(sv, g, &d, &r));
+    odeon_array_view v;
+    assert_ok(odeon_result_output(r, "state", &v));
+    unsigned int type = 0;
+    int locked = api &&
+                 api->cuPointerGetAttribute(
+                     &type, ODEON__CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                     (odeon__CUdeviceptr)(uintptr_t)v.data) == 0 &&
+                 type == ODEON__CU_MEMORYTYPE_HOST;
+    if (rep == 0) {
+      first = r; /* fresh memory: staged, not pinned */
+      mem = v.data;
+      bytes = (size_t)(v.shape[0] * v.shape[1] * v.shape[2]) * 4;
+      assert_true(bytes >= (size_t)8 << 20);
+      assert_false(locked);
+      continue;
+    }
+    /* the kept mapping of the solve before (first's is still alive for
+       rep 1, so rep 1 gets fresh memory and reps 2, 3 the kept one) */
+    if (rep >= 2) {
+      assert_ptr_equal(v.data, mem);
+      assert_int_equal(locked, cuda);
+    }
+    assert_true(output_bits_equal(r, first, "state"));
+    assert_true(output_bits_equal(r, first, "status"));
+    assert_true(output_bits_equal(r, first, "counters"));
+    if (rep == 1) {
+      mem = v.data;
+      odeon_result_destroy(r); /* kept, unpinned */
+      assert_int_equal(odeon__big_kept_pinned_bytes(), 0);
+      continue;
+    }
+    if (rep == 3) {
+      /* outlives the solver below */
+      odeon_result_t *last = r;
+      odeon_grid_destroy(g);
+      odeon_solver_destroy(sv);
+      odeon_model_destroy(m);
+      assert_true(output_bits_equal(last, first, "state"));
+      /* a known last error: freeing the pinned result must report no new
+         one (an unregister in a dead context would) */
+      assert_int_equal(odeon_result_runs(NULL), ODEON_E_INVAL);
+      char before[512];
+      snprintf(before, sizeof before, "%s", odeon_last_error());
+      odeon_result_destroy(last);
+      assert_string_equal(odeon_last_error(), before);
+      assert_int_equal(odeon__big_kept_bytes(), 0);
+      assert_int_equal(odeon__big_kept_pinned_bytes(), 0);
+      break;
+    }
+    odeon_result_destroy(r); /* kept with its pin */
+    assert_true(odeon__big_kept_pinned_bytes() >= (cuda ? bytes : 0));
+    assert_true(odeon__big_kept_pinned_bytes() <= (cuda ? 2 * bytes : 0));
+  }
+  odeon_result_destroy(first);
+}
+
 /* Outputs drained piece by piece by the drain lanes ($ODEON_DRAIN, see
    src/engine/drain.c) give the staged path's every bit: into memory the
    result owns and into the caller's pageable buffer, with observables,
@@ -633,6 +732,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_cpu_vs_backend),
       cmocka_unit_test(test_chunking_bitwise),
       cmocka_unit_test(test_user_destinations),
+      cmocka_unit_test(test_reused_result_memory),
       cmocka_unit_test(test_drained),
       cmocka_unit_test(test_threads),
       cmocka_unit_test(test_faults),

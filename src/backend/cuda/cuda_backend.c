@@ -1,6 +1,7 @@
 /* cuda_backend.c - the CUDA backend's device, context and memory: opening the
  * device through the driver API, device and pinned host allocation, and the
  * vtable that ties streams, events and modules together. */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,89 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
   return ODEON_OK;
 }
 
+/* Result memory that a later solve reuses (util/bigmem.c's kept mappings)
+   is page-locked once, so that this and later solves download into it
+   directly, with no staging and no writeback copy (the engine asks for it:
+   pin_reused_outputs in pipeline.c). The pin holds its own reference to
+   the device's primary context: a result may outlive the solver that made
+   it, and the registration must be undone before its memory is unmapped,
+   in a context that is still alive. */
+typedef struct cuda_pin {
+  odeon__big_pin base; /* first: bigmem sees an odeon__big_pin */
+  const odeon__cuda_api *api;
+  odeon__CUdevice dev;
+  odeon__CUcontext ctx; /* the primary context, retained for the pin */
+  size_t len;
+} cuda_pin;
+
+/* Result memory page-locked by every backend of the process, held under
+   odeon__big_pin_limit(): what is over it stays staged. */
+static _Atomic size_t pinned_results;
+
+static int cuda_unpin(odeon__big_pin *base, void *p, size_t len) {
+  cuda_pin *pin = (cuda_pin *)base;
+  (void)len; /* the registration is named by its start */
+  const odeon__cuda_api *api = pin->api;
+  odeon__CUresult r = api->cuCtxSetCurrent(pin->ctx);
+  if (r == ODEON__CUDA_SUCCESS)
+    r = api->cuMemHostUnregister(p);
+  /* A failure is reported; bigmem then leaves the memory mapped, so that
+     no later allocation gets addresses the driver may still take for
+     page-locked (a context with a sticky error refuses to unregister). */
+  odeon__cuda_release_failed(api, r, "cuMemHostUnregister(result memory)");
+  odeon__cuda_release_failed(api, api->cuDevicePrimaryCtxRelease(pin->dev),
+                             "cuDevicePrimaryCtxRelease(result memory)");
+  if (r == ODEON__CUDA_SUCCESS)
+    atomic_fetch_sub(&pinned_results, pin->len);
+  free(pin);
+  return r == ODEON__CUDA_SUCCESS ? 0 : -1;
+}
+
+static int cuda_host_pin(odeon__backend *base, void *p, size_t len,
+                         odeon__big_pin **out) {
+  odeon__cuda_backend *be = cb(base);
+  *out = NULL;
+  if (!p || !len)
+    return odeon__error(ODEON_E_INVAL, "cuda: pin of an empty range");
+  size_t before = atomic_fetch_add(&pinned_results, len);
+  if (before + len > odeon__big_pin_limit()) {
+    atomic_fetch_sub(&pinned_results, len);
+    return odeon__error(ODEON_E_NOMEM,
+                        "cuda: pinning %zu bytes of results would page-lock "
+                        "more than %zu bytes",
+                        len, odeon__big_pin_limit());
+  }
+  int st = odeon__cuda_bind(be);
+  cuda_pin *pin = st ? NULL : calloc(1, sizeof *pin);
+  if (!pin) {
+    atomic_fetch_sub(&pinned_results, len);
+    return st ? st : odeon__error(ODEON_E_NOMEM, "cuda: pin: out of memory");
+  }
+  pin->base.unpin = cuda_unpin;
+  pin->api = be->api;
+  pin->dev = be->dev;
+  pin->len = len;
+  odeon__CUresult r = be->api->cuDevicePrimaryCtxRetain(&pin->ctx, be->dev);
+  if (r != ODEON__CUDA_SUCCESS) {
+    free(pin);
+    atomic_fetch_sub(&pinned_results, len);
+    return odeon__cu_fail(be->api, r, "cuDevicePrimaryCtxRetain(pin)");
+  }
+  /* portable: every device of a multi-GPU solve may download into it */
+  r = be->api->cuMemHostRegister(p, len, ODEON__CU_MEMHOSTREGISTER_PORTABLE);
+  if (r != ODEON__CUDA_SUCCESS) {
+    st = odeon__cu_fail(be->api, r, "cuMemHostRegister(result memory)");
+    odeon__cuda_release_failed(be->api,
+                               be->api->cuDevicePrimaryCtxRelease(be->dev),
+                               "cuDevicePrimaryCtxRelease(pin)");
+    free(pin);
+    atomic_fetch_sub(&pinned_results, len);
+    return st;
+  }
+  *out = &pin->base;
+  return ODEON_OK;
+}
+
 /* Page-locked host memory (cuMemHostAlloc'ed, or registered with
    cuMemHostRegister / cudaHostRegister) that covers all of [p, p + bytes):
    the driver's pointer attributes say so; pageable memory makes the query
@@ -242,6 +326,7 @@ static const odeon__backend_ops cuda_ops = {
     .copy_d2h_async = odeon__cuda_copy_d2h,
     .copy_d2h_2d_async = odeon__cuda_copy_d2h_2d,
     .host_direct = cuda_host_direct,
+    .host_pin = cuda_host_pin,
     .fill32_async = odeon__cuda_fill32,
     .launch_async = odeon__cuda_launch,
     .event_create = odeon__cuda_event_create,

@@ -599,10 +599,133 @@ static void test_each_call_fails(void **state) {
   assert_true(failed > 0);
 }
 
+/* Result memory a solver reuses is page-locked on its second solve
+   (outputs.c's pin_reused_outputs, the backend's host_pin) and unpinned
+   when it is freed, here after its solver (the pin's own context
+   reference keeps the context alive for it). Each driver call of the
+   pinning fails, then each of the unpinning: a failed pin leaves the solve
+   staged and every bit exact; a failed unpin is reported on stderr naming
+   the call; nothing is left registered or referenced either way. */
+#define PIN_RUNS 8192 /* 101 samples: a 9.9 MB state output, mapped */
+
+static int pin_solve(odeon_solver_t *sv, odeon_grid_t *g,
+                     odeon_result_t **out) {
+  odeon_dest_t d;
+  memset(&d, 0, sizeof d);
+  d.kind = ODEON_DEST_MEMORY;
+  return odeon_solve(sv, g, &d, out);
+}
+
+static void pin_open(odeon_model_t **m, odeon_solver_t **sv, odeon_grid_t **g) {
+  assert_ok(odeon_model_from_string(lorenz, "lorenz", m));
+  odeon_options_t o;
+  odeon_options_init(&o);
+  o.backend = ODEON_BACKEND_CUDA;
+  o.algorithm = "tsit5";
+  o.precision = ODEON_FLOAT32;
+  o.atol = o.rtol = 1e-6;
+  o.save_every = 0.01;
+  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
+  o.timeout = 20;
+  assert_ok(odeon_solver_create(*m, &o, sv));
+  assert_ok(odeon_grid_create(*m, g));
+  static double v[PIN_RUNS];
+  for (int i = 0; i < PIN_RUNS; i++)
+    v[i] = 21.0 * i / (PIN_RUNS - 1);
+  assert_ok(odeon_grid_column(*g, "rho", v, PIN_RUNS));
+}
+
+static int page_locked(const void *p) {
+  unsigned int type = 0;
+  return real.cuPointerGetAttribute(&type,
+                                    ODEON__CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                                    (odeon__CUdeviceptr)(uintptr_t)p) == 0 &&
+         type == ODEON__CU_MEMORYTYPE_HOST;
+}
+
+static void test_pin_faults(void **state) {
+  (void)state;
+  if (!available)
+    skip();
+  odeon_model_t *m = NULL;
+  odeon_solver_t *sv = NULL;
+  odeon_grid_t *g = NULL;
+  odeon_result_t *ref = NULL;
+  pin_open(&m, &sv, &g);
+  assert_ok(pin_solve(sv, g, &ref)); /* fresh memory, staged */
+  odeon_grid_destroy(g);
+  odeon_solver_destroy(sv); /* nothing kept: ref stays whole */
+  odeon_model_destroy(m);
+  install_wrappers();
+  /* index -1: none fails (the pin is made and undone); then the pinning's
+     calls, then the unpinning's */
+  static const int pin_calls[] = {-1, E_cuMemHostRegister,
+                                  E_cuDevicePrimaryCtxRetain};
+  static const int unpin_calls[] = {E_cuCtxSetCurrent, E_cuMemHostUnregister,
+                                    E_cuDevicePrimaryCtxRelease};
+  const int n_pin = (int)(sizeof pin_calls / sizeof pin_calls[0]);
+  const int n_unpin = (int)(sizeof unpin_calls / sizeof unpin_calls[0]);
+  for (int k = 0; k < n_pin + n_unpin; k++) {
+    const int fail = k < n_pin ? pin_calls[k] : unpin_calls[k - n_pin];
+    const char *name = fail >= 0 ? entries[fail].name : "no call";
+    arm(-1, 0);
+    long long before[R_KINDS];
+    snapshot(before);
+    pin_open(&m, &sv, &g);
+    odeon_result_t *first = NULL;
+    assert_ok(pin_solve(sv, g, &first));
+    odeon_result_destroy(first); /* kept for the next solve */
+    if (k < n_pin)
+      arm(fail, 1);
+    odeon_result_t *r = NULL;
+    int st = pin_solve(sv, g, &r);
+    const long long fired_in_solve =
+        fail >= 0 && k < n_pin ? atomic_load(&entries[fail].fired) : 0;
+    arm(-1, 0);
+    if (st)
+      print_error("%s failing in the pinning solve: %s\n", name,
+                  odeon_last_error());
+    assert_ok(st); /* a pin that fails only leaves the output staged */
+    assert_true(same_result(&configs[0], r, ref));
+    odeon_array_view v;
+    assert_ok(odeon_result_output(r, "state", &v));
+    assert_int_equal(page_locked(v.data), !fired_in_solve);
+    if (k < n_pin && fail >= 0)
+      assert_int_equal(fired_in_solve, 1);
+    odeon_grid_destroy(g);
+    odeon_solver_destroy(sv); /* r outlives its solver */
+    odeon_model_destroy(m);
+    if (k >= n_pin)
+      arm(fail, 1);
+    capture cap;
+    static char err_text[4096];
+    capture_begin(&cap);
+    odeon_result_destroy(r); /* unpinned, after its solver */
+    capture_end(&cap, err_text, sizeof err_text);
+    const long long fired_in_free =
+        k >= n_pin ? atomic_load(&entries[fail].fired) : 0;
+    arm(-1, 0);
+    print_message("%s failing: the pinning solve %s, the free reported "
+                  "\"%.*s\"\n",
+                  name, fired_in_solve ? "staged" : "pinned",
+                  (int)strcspn(err_text, "\n"), err_text);
+    if (k >= n_pin) {
+      assert_int_equal(fired_in_free, 1);
+      assert_non_null(strstr(err_text, name));
+    } else {
+      assert_int_equal(err_text[0], '\0');
+    }
+    assert_true(check_nothing_left(before, name));
+  }
+  remove_wrappers();
+  odeon_result_destroy(ref);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wrapped_solve_is_exact),
       cmocka_unit_test(test_each_call_fails),
+      cmocka_unit_test(test_pin_faults),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

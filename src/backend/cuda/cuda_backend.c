@@ -195,9 +195,11 @@ static int cuda_unpin(odeon__big_pin *base, void *p, size_t len) {
   cuda_pin *pin = (cuda_pin *)base;
   (void)len; /* the registration is named by its start */
   const odeon__cuda_api *api = pin->api;
-  odeon__CUresult r = api->cuCtxSetCurrent(pin->ctx);
-  if (r == ODEON__CUDA_SUCCESS)
-    r = api->cuMemHostUnregister(p);
+  /* Unregistering is tried even where binding fails: the registration is
+     portable, any current context may undo it. */
+  odeon__cuda_release_failed(api, api->cuCtxSetCurrent(pin->ctx),
+                             "cuCtxSetCurrent(result memory)");
+  odeon__CUresult r = api->cuMemHostUnregister(p);
   /* A failure is reported; bigmem then leaves the memory mapped, so that
      no later allocation gets addresses the driver may still take for
      page-locked (a context with a sticky error refuses to unregister). */

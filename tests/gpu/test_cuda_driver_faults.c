@@ -23,6 +23,8 @@
  * paths at once: a split adaptive kernel (its initial-step entry), several
  * chunks and slots, time windows under a small device budget (the windowed
  * kernel variant, loaded on demand), staged downloads, status and counters.
+ * Apart: the calls that page-lock result memory a solver reuses, and that
+ * undo it when the result is freed after its solver (test_pin_faults).
  *
  * Needs a CUDA device (label gpu); skipped without one unless
  * ODEON_REQUIRE_GPU=1. */

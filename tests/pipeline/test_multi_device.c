@@ -13,6 +13,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "engine/multi.h"
+#include "util/bigmem.h"
 #include "util/fault.h"
 
 static const char *const model_text = "states: x = 1.385, y = -0.25, z = 2.5\n"
@@ -541,8 +542,10 @@ static void test_bad_device_lists(void **state) {
 }
 
 /* On a GPU machine (run with --gpu, label gpu): every CUDA device against
-   device 0, bit for bit, and a device number beyond the count named as
-   missing. Skipped where the driver sees no device. */
+   device 0, bit for bit, also twice more into the first multi-device
+   result's kept memory, which the second solve page-locks; and a device
+   number beyond the count named as missing. Skipped where the driver sees
+   no device. */
 static void test_cuda_devices(void **state) {
   (void)state;
   int count = 0;
@@ -567,7 +570,17 @@ static void test_cuda_devices(void **state) {
   assert_ok(odeon_solve(s, g, NULL, &r));
   assert_same(ref, r, "every CUDA device");
   odeon_result_destroy(r);
+  /* Twice more into the first one's kept memory, which the second solve
+     page-locks (src/engine/outputs.c): every device downloads its runs
+     into the same page-locked arrays, the same bits. */
+  for (int again = 0; again < 2; again++) {
+    assert_ok(odeon_solve(s, g, NULL, &r));
+    assert_same(ref, r, "every CUDA device, into reused page-locked memory");
+    odeon_result_destroy(r);
+    assert_true(odeon__big_kept_pinned_bytes() > 0);
+  }
   odeon_solver_destroy(s);
+  assert_int_equal(odeon__big_kept_pinned_bytes(), 0);
   char list[32];
   snprintf(list, sizeof list, "0,%d", count);
   o.devices = list;

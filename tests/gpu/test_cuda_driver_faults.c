@@ -279,6 +279,18 @@ static const dest_config configs[] = {
 static void *user_buf;    /* page-aligned, registered with the driver */
 static size_t user_bytes; /* the state output's size */
 
+/* The solves' method and outputs: tsit5 float32 on CUDA, 101 samples,
+   status and counters. */
+static void lorenz_options(odeon_options_t *o) {
+  odeon_options_init(o);
+  o->backend = ODEON_BACKEND_CUDA;
+  o->algorithm = "tsit5";
+  o->precision = ODEON_FLOAT32;
+  o->atol = o->rtol = 1e-6;
+  o->save_every = 0.01;
+  o->outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
+}
+
 /* tsit5 float32 with the automatic first step (the split kernel and its
    init entry), 101 samples, 3 chunks in 2 slots, and a device budget that
    splits each chunk into time windows (the windowed kernel variant). */
@@ -288,13 +300,7 @@ static int run_solve(const dest_config *c, odeon_result_t **out) {
   if (st)
     return st;
   odeon_options_t o;
-  odeon_options_init(&o);
-  o.backend = ODEON_BACKEND_CUDA;
-  o.algorithm = "tsit5";
-  o.precision = ODEON_FLOAT32;
-  o.atol = o.rtol = 1e-6;
-  o.save_every = 0.01;
-  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
+  lorenz_options(&o);
   o.chunk_runs = 1000;
   o.slots = 2;
   o.device_memory = 262144.0;
@@ -621,13 +627,7 @@ static int pin_solve(odeon_solver_t *sv, odeon_grid_t *g,
 static void pin_open(odeon_model_t **m, odeon_solver_t **sv, odeon_grid_t **g) {
   assert_ok(odeon_model_from_string(lorenz, "lorenz", m));
   odeon_options_t o;
-  odeon_options_init(&o);
-  o.backend = ODEON_BACKEND_CUDA;
-  o.algorithm = "tsit5";
-  o.precision = ODEON_FLOAT32;
-  o.atol = o.rtol = 1e-6;
-  o.save_every = 0.01;
-  o.outputs = ODEON_OUT_STATE | ODEON_OUT_STATUS | ODEON_OUT_COUNTERS;
+  lorenz_options(&o);
   o.timeout = 20;
   assert_ok(odeon_solver_create(*m, &o, sv));
   assert_ok(odeon_grid_create(*m, g));

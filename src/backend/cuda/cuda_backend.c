@@ -175,8 +175,8 @@ static int cuda_host_alloc(odeon__backend *base, size_t bytes, void **ptr) {
 /* Result memory that a later solve reuses (util/bigmem.c's kept mappings)
    is page-locked once, so that this and later solves download into it
    directly, with no staging and no writeback copy (the engine asks for it:
-   pin_reused_outputs in pipeline.c). The pin holds its own reference to
-   the device's primary context: a result may outlive the solver that made
+   pin_reused_outputs in src/engine/outputs.c). The pin holds its own reference
+   to the device's primary context: a result may outlive the solver that made
    it, and the registration must be undone before its memory is unmapped,
    in a context that is still alive. */
 typedef struct cuda_pin {
@@ -218,6 +218,9 @@ static int cuda_host_pin(odeon__backend *base, void *p, size_t len,
   *out = NULL;
   if (!p || !len)
     return odeon__error(ODEON_E_INVAL, "cuda: pin of an empty range");
+  /* the bytes are reserved first, so that pins made at once on several
+     threads stay under the limit together; every failure below gives
+     them back */
   size_t before = atomic_fetch_add(&pinned_results, len);
   if (before + len > odeon__big_pin_limit()) {
     atomic_fetch_sub(&pinned_results, len);
@@ -226,33 +229,33 @@ static int cuda_host_pin(odeon__backend *base, void *p, size_t len,
                         "more than %zu bytes",
                         len, odeon__big_pin_limit());
   }
+  cuda_pin *pin = NULL;
   int st = odeon__cuda_bind(be);
-  cuda_pin *pin = st ? NULL : calloc(1, sizeof *pin);
-  if (!pin) {
+  if (!st && !(pin = calloc(1, sizeof *pin)))
+    st = odeon__error(ODEON_E_NOMEM, "cuda: pin: out of memory");
+  odeon__CUresult r = ODEON__CUDA_SUCCESS;
+  if (!st && (r = be->api->cuDevicePrimaryCtxRetain(&pin->ctx, be->dev)) !=
+                 ODEON__CUDA_SUCCESS)
+    st = odeon__cu_fail(be->api, r, "cuDevicePrimaryCtxRetain(pin)");
+  const int retained = !st;
+  /* portable: every device of a multi-GPU solve may download into it */
+  if (!st &&
+      (r = be->api->cuMemHostRegister(
+           p, len, ODEON__CU_MEMHOSTREGISTER_PORTABLE)) != ODEON__CUDA_SUCCESS)
+    st = odeon__cu_fail(be->api, r, "cuMemHostRegister(result memory)");
+  if (st) {
+    if (retained)
+      odeon__cuda_release_failed(be->api,
+                                 be->api->cuDevicePrimaryCtxRelease(be->dev),
+                                 "cuDevicePrimaryCtxRelease(pin)");
+    free(pin);
     atomic_fetch_sub(&pinned_results, len);
-    return st ? st : odeon__error(ODEON_E_NOMEM, "cuda: pin: out of memory");
+    return st;
   }
   pin->base.unpin = cuda_unpin;
   pin->api = be->api;
   pin->dev = be->dev;
   pin->len = len;
-  odeon__CUresult r = be->api->cuDevicePrimaryCtxRetain(&pin->ctx, be->dev);
-  if (r != ODEON__CUDA_SUCCESS) {
-    free(pin);
-    atomic_fetch_sub(&pinned_results, len);
-    return odeon__cu_fail(be->api, r, "cuDevicePrimaryCtxRetain(pin)");
-  }
-  /* portable: every device of a multi-GPU solve may download into it */
-  r = be->api->cuMemHostRegister(p, len, ODEON__CU_MEMHOSTREGISTER_PORTABLE);
-  if (r != ODEON__CUDA_SUCCESS) {
-    st = odeon__cu_fail(be->api, r, "cuMemHostRegister(result memory)");
-    odeon__cuda_release_failed(be->api,
-                               be->api->cuDevicePrimaryCtxRelease(be->dev),
-                               "cuDevicePrimaryCtxRelease(pin)");
-    free(pin);
-    atomic_fetch_sub(&pinned_results, len);
-    return st;
-  }
   *out = &pin->base;
   return ODEON_OK;
 }
